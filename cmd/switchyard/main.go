@@ -1,0 +1,67 @@
+// Command switchyard is the Switchyard LLM router: the HTTP service, its
+// schema migrations and the demo upstream. main only sets up signals and
+// calls run, the one place that knows every concrete type.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "switchyard:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line itself.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage: switchyard <command> [flags]
+
+commands:
+  serve     [--config F] [--addr :8080]       run the HTTP service (migrates the database first)
+  migrate   up|down|status [--config F]       manage the database schema
+  upstream  [--dataset F] [--addr A]          demo OpenAI-compatible upstream answering as a dataset's models
+
+The database comes from DATABASE_URL (postgres://...); unset, an SQLite file under ./data/.
+Run 'switchyard <command> --help' for a command's flags.`
+
+// run executes one command. It reads the environment only through getenv
+// and writes only to stdout and stderr, so tests can call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, rest, getenv, stdout, stderr)
+	case "upstream":
+		return upstreamCmd(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintln(stderr, usage)
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}

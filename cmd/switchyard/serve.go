@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/classify"
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/httpapi"
+	"github.com/switchyard/switchyard/internal/provider"
+	"github.com/switchyard/switchyard/internal/recorder"
+	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/router"
+)
+
+// defaultDatabase is where a newcomer's data lives when DATABASE_URL is
+// unset: an SQLite file, nothing to install.
+const defaultDatabase = "sqlite:data/switchyard.db"
+
+// tablePollInterval is how often serve looks for a newly promoted table
+// version, so a promotion goes live on every replica without a restart.
+const tablePollInterval = 5 * time.Second
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args and turns flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{"help requested"}
+		}
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return nil
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
+	url := cfg.DatabaseURL
+	if url == "" {
+		url = defaultDatabase
+	}
+	st, err := store.Open(ctx, url, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", config.RedactURL(url), err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return st, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded configuration)")
+	addr := fs.String("addr", "", "listen address, overriding server.addr (e.g. :8080, 127.0.0.1:0)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Server.Addr = *addr
+	}
+	log := newLogger(stderr)
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	version, err := st.SeedVersion(ctx, cfg.Table())
+	if err != nil {
+		return fmt.Errorf("load routing table: %w", err)
+	}
+
+	clients := make(map[string]*provider.Client, len(cfg.Providers))
+	completers := make(map[string]router.Completer, len(cfg.Providers))
+	for _, p := range cfg.Providers {
+		c := provider.New(p, provider.Options{Logger: log})
+		clients[p.Name] = c
+		completers[p.Name] = c
+	}
+
+	cascade := classify.CascadeOptions{
+		Store:     st,
+		CacheSize: cfg.Classifier.CacheSize,
+		Logger:    log,
+	}
+	if m := cfg.Classifier.Model; m != "" {
+		cat := cfg.Catalog()
+		cascade.LLM = classify.NewLLM(clients[cat[m].Provider].API(), m, classify.LLMOptions{Timeout: cfg.Classifier.Timeout})
+	}
+
+	rec := recorder.New(st, recorder.Options{Logger: log})
+	svc, err := router.NewService(router.Options{
+		Models:     cfg.Catalog(),
+		Completers: completers,
+		Classifier: classify.NewCascade(cascade),
+		Recorder:   rec,
+		Baseline:   cfg.Baseline,
+		Version:    version,
+		Timeout:    cfg.Server.AttemptTimeout,
+		Logger:     log,
+	})
+	if err != nil {
+		rec.Close(ctx)
+		return err
+	}
+
+	api := httpapi.New(httpapi.Options{
+		Router:         svc,
+		Spend:          st,
+		Baseline:       cfg.Baseline,
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		RequestTimeout: cfg.Server.RequestTimeout,
+		Logger:         log,
+		Checks: map[string]httpapi.Check{
+			"database": func(ctx context.Context) error {
+				if err := st.Ping(ctx); err != nil {
+					return errors.New("unreachable")
+				}
+				return nil
+			},
+			"recorder": func(context.Context) error {
+				if !rec.Healthy() {
+					return fmt.Errorf("%d records waiting for the database", rec.Pending())
+				}
+				return nil
+			},
+		},
+	})
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		rec.Close(ctx)
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "database", st.Dialect(), "table_version", version.ID)
+	fmt.Fprintf(stdout, "switchyard listening on http://%s\n", ln.Addr())
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		watchTable(bg, st, svc, log)
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		stopBG()
+		<-watchDone
+		rec.Close(context.Background())
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+
+	// SIGTERM: stop advertising readiness, let in-flight requests finish,
+	// then flush every buffered record.
+	log.Info("shutting down")
+	api.Drain()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	stopBG()
+	<-watchDone
+	if err := rec.Close(shutdownCtx); err != nil {
+		return fmt.Errorf("flush records: %w", err)
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("drain requests: %w", shutdownErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// activeVersioner is what watchTable needs of the store.
+type activeVersioner interface {
+	ActiveVersion(ctx context.Context) (router.Version, error)
+}
+
+// watchTable swaps in a newly promoted routing table. A database outage
+// leaves the in-memory table in place (FAULTS.md F12).
+func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, log *slog.Logger) {
+	t := time.NewTicker(tablePollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := st.ActiveVersion(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("poll routing table", "err", err)
+			}
+			continue
+		}
+		if v.ID == svc.Version().ID {
+			continue
+		}
+		if err := svc.SetVersion(v); err != nil {
+			log.Error("activate routing table", "version", v.ID, "err", err)
+			continue
+		}
+		log.Info("routing table changed", "version", v.ID)
+	}
+}

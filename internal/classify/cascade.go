@@ -1,0 +1,289 @@
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// Analyzer is a classifier tier that may fail: the LLM tier, or anything
+// standing in for it. Classify returns an error when it has no valid
+// analysis; the cascade then falls back to the heuristic.
+type Analyzer interface {
+	Classify(ctx context.Context, prompt string) (router.Analysis, error)
+}
+
+// Store is a persistent cache of LLM classifications keyed by
+// router.HashPrompt. GetClassification reports ok=false for an unknown
+// key; both methods return an error only when the store itself fails,
+// which the cascade logs and ignores.
+type Store interface {
+	GetClassification(ctx context.Context, key string) (router.Analysis, bool, error)
+	PutClassification(ctx context.Context, key string, a router.Analysis) error
+}
+
+// Local is the hook for a future tier: a model trained on this
+// deployment's own outcomes, cheap enough to ask before the LLM. It would
+// sit between the caches and the LLM (see Cascade.resolve): an answer
+// whose confidence in [0, 1] reaches the configured threshold is used and
+// the LLM is not called. Nothing implements or calls it yet; wiring it
+// needs a router.Tier for it.
+type Local interface {
+	Predict(ctx context.Context, prompt string) (a router.Analysis, confidence float64, err error)
+}
+
+// CascadeOptions configure a Cascade. Zero values take the defaults.
+type CascadeOptions struct {
+	// LLM is the paid tier; nil means none is configured and the
+	// heuristic answers every prompt the caches do not.
+	LLM Analyzer
+	// Store is the persistent cache; nil means memory only.
+	Store Store
+	// CacheSize bounds the in-memory cache; default 10,000 entries.
+	CacheSize int
+	// Timeout bounds one classification behind the caches (store lookup,
+	// LLM, store write), which runs on after a caller gives up so that
+	// other callers waiting for the same prompt still get it; default 10s.
+	// The LLM tier's own, shorter timeout normally ends it first.
+	Timeout time.Duration
+	// StoreTimeout bounds each store call; default 1s. A slow database
+	// must not hold classification up.
+	StoreTimeout time.Duration
+	// Logger receives fallback and store warnings; default discards.
+	Logger *slog.Logger
+}
+
+// CascadeStats are counters since the Cascade was made.
+type CascadeStats struct {
+	MemoryHits int64 // answered from the in-memory cache
+	StoreHits  int64 // answered from the persistent store
+	Shared     int64 // waited for an identical prompt's classification already in flight
+	LLMCalls   int64 // LLM classifications started
+	LLMErrors  int64 // of those, failed (error, invalid output, timeout)
+	Fallbacks  int64 // heuristic answers given because the LLM failed
+}
+
+// Cascade is the router.Classifier: memory cache, persistent store, LLM,
+// heuristic, in that order. Only LLM answers are cached, so a prompt the
+// heuristic answered for is tried on the LLM again next time; a prompt
+// the LLM answered is never sent to it again while cached, also when
+// identical prompts arrive together (they share one classification).
+type Cascade struct {
+	llm          Analyzer
+	store        Store
+	heuristic    Heuristic
+	timeout      time.Duration
+	storeTimeout time.Duration
+	log          *slog.Logger
+
+	// mu orders the memory cache and flights: a key moves into the cache
+	// and out of flights under mu, so a caller holding mu sees it in one.
+	mu      sync.Mutex
+	mem     *lru
+	flights map[string]*flight
+
+	memoryHits, storeHits, shared, llmCalls, llmErrors, fallbacks atomic.Int64
+}
+
+var _ router.Classifier = (*Cascade)(nil)
+
+// flight is one classification in progress; a is set before done closes.
+type flight struct {
+	done chan struct{}
+	a    router.Analysis
+}
+
+// NewCascade returns a Cascade configured by opts.
+func NewCascade(opts CascadeOptions) *Cascade {
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 10_000
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Cascade{
+		llm:          opts.LLM,
+		store:        opts.Store,
+		timeout:      opts.Timeout,
+		storeTimeout: opts.StoreTimeout,
+		log:          opts.Logger,
+		mem:          newLRU(opts.CacheSize),
+		flights:      make(map[string]*flight),
+	}
+}
+
+// Classify returns the analysis of prompt from the cheapest tier that has
+// one. It returns an error only when ctx is done before an answer is
+// ready; the classification itself carries on for other callers.
+func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis, error) {
+	key := router.HashPrompt(prompt)
+	if a, ok := c.mem.get(key); ok {
+		c.memoryHits.Add(1)
+		return fromCache(a), nil
+	}
+	if err := ctx.Err(); err != nil {
+		return router.Analysis{}, fmt.Errorf("classifying prompt: %w", err)
+	}
+
+	c.mu.Lock()
+	// Look again under mu: a flight for key may have finished since.
+	if a, ok := c.mem.get(key); ok {
+		c.mu.Unlock()
+		c.memoryHits.Add(1)
+		return fromCache(a), nil
+	}
+	f, ok := c.flights[key]; ok = false
+	if ok {
+		c.shared.Add(1)
+	} else {
+		f = &flight{done: make(chan struct{})}
+		c.flights[key] = f
+		// Detached from ctx so that one caller going away does not fail
+		// the others waiting on the same flight; bounded by c.timeout.
+		go c.fly(context.WithoutCancel(ctx), key, prompt, f)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.a, nil
+	case <-ctx.Done():
+		return router.Analysis{}, fmt.Errorf("classifying prompt: %w", ctx.Err())
+	}
+}
+
+// Stats returns the counters so far.
+func (c *Cascade) Stats() CascadeStats {
+	return CascadeStats{
+		MemoryHits: c.memoryHits.Load(),
+		StoreHits:  c.storeHits.Load(),
+		Shared:     c.shared.Load(),
+		LLMCalls:   c.llmCalls.Load(),
+		LLMErrors:  c.llmErrors.Load(),
+		Fallbacks:  c.fallbacks.Load(),
+	}
+}
+
+// fly resolves one flight, caches a cacheable answer and releases the
+// waiters.
+func (c *Cascade) fly(ctx context.Context, key, prompt string, f *flight) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	a, cacheable := c.resolve(ctx, key, prompt)
+
+	c.mu.Lock()
+	if cacheable {
+		c.mem.add(key, a)
+	}
+	delete(c.flights, key)
+	c.mu.Unlock()
+
+	if cacheable && a.Tier != router.TierCache {
+		c.put(ctx, key, a)
+	}
+	f.a = a
+	close(f.done)
+}
+
+// resolve asks the tiers behind the memory cache in order. cacheable
+// reports an answer worth keeping in memory (one the LLM gave, now or
+// earlier); an answer served from the store comes back with Tier cache.
+func (c *Cascade) resolve(ctx context.Context, key, prompt string) (a router.Analysis, cacheable bool) {
+	if a, ok := c.get(ctx, key); ok {
+		c.storeHits.Add(1)
+		return fromCache(a), true
+	}
+
+	// A Local tier (see Local) would be asked here, before paying for
+	// the LLM, and its confident answers returned.
+
+	if c.llm == nil {
+		return c.heuristic.Analyze(prompt), false
+	}
+	c.llmCalls.Add(1)
+	a, err := c.llm.Classify(ctx, prompt)
+	if err == nil {
+		// The Analyzer may be any implementation: check what it gave.
+		if verr := a.Validate(); verr != nil {
+			err = fmt.Errorf("checking analysis: %w: %w", verr, ErrInvalidOutput)
+		}
+	}
+	if err != nil {
+		c.llmErrors.Add(1)
+		c.fallbacks.Add(1)
+		h := c.heuristic.Analyze(prompt)
+		h.Fallback = fallbackReason(err)
+		c.log.Warn("llm classification failed, using heuristic", "reason", h.Fallback, "err", err, "prompt_hash", key[:12])
+		return h, false
+	}
+	a.Tier, a.Fallback = router.TierLLM, ""
+	return a, true
+}
+
+// get reads the store; a store error is logged and counts as a miss, as
+// does an entry that no longer validates.
+func (c *Cascade) get(ctx context.Context, key string) (router.Analysis, bool) {
+	if c.store == nil {
+		return router.Analysis{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.storeTimeout)
+	defer cancel()
+	a, ok, err := c.store.GetClassification(ctx, key)
+	if err != nil {
+		c.log.Warn("classification store lookup failed, ignoring", "err", err, "prompt_hash", key[:12])
+		return router.Analysis{}, false
+	}
+	if !ok {
+		return router.Analysis{}, false
+	}
+	if err := a.Validate(); err != nil {
+		c.log.Warn("classification store entry invalid, ignoring", "err", err, "prompt_hash", key[:12])
+		return router.Analysis{}, false
+	}
+	return a, true
+}
+
+// put writes an LLM answer to the store; a store error is logged only.
+func (c *Cascade) put(ctx context.Context, key string, a router.Analysis) {
+	if c.store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.storeTimeout)
+	defer cancel()
+	if err := c.store.PutClassification(ctx, key, a); err != nil {
+		c.log.Warn("classification store write failed, ignoring", "err", err, "prompt_hash", key[:12])
+	}
+}
+
+// fromCache marks a remembered analysis as served from the cache.
+func fromCache(a router.Analysis) router.Analysis {
+	a.Tier, a.Fallback = router.TierCache, ""
+	return a
+}
+
+// fallbackReason is the short, secret-free Fallback text for an LLM
+// failure.
+func fallbackReason(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "llm: timeout"
+	case errors.Is(err, context.Canceled):
+		return "llm: cancelled"
+	case errors.Is(err, ErrInvalidOutput):
+		return "llm: invalid output"
+	default:
+		return "llm: unavailable"
+	}
+}

@@ -1,0 +1,504 @@
+package classify
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// Heuristic classifies a prompt from surface cues alone: no network, no
+// state, a few microseconds. It answers when no LLM is configured or the LLM
+// fails, so it must be safe on any input and cheap on long ones.
+//
+// Complexity comes from a small additive score:
+//
+//	reasoning   +1 per distinct cue (why, compare, design, trade-offs,
+//	            analyse, evaluate, justify, critique, optimise), +2 for
+//	            prove or derive; at most +3
+//	math        +1 for real mathematics (LaTeX, an equation with a
+//	            variable, "solve", "integral", "theorem", ...); plain
+//	            arithmetic such as "2+2" sets the category only
+//	code        +1 for code (a ``` fence, "write a function", implement,
+//	            def/func/class with syntax, a language name, ...)
+//	multi-step  +1 (step by step, first ... then, a numbered list, ...)
+//	domain      +1 for law and medicine, where a weak answer is costly
+//	length      +1 over 200 words, +2 over 800 words
+//
+// and maps 0 to simple, 1-2 to moderate and 3 or more to complex.
+//
+// Only cues about the task itself count. Words a prompt can use to describe
+// its own difficulty ("complex", "hard", "expert", "best model",
+// "reasoning") are deliberately not cues, so a prompt cannot talk itself
+// into the expensive tier (FAULTS.md B8).
+type Heuristic struct{}
+
+// Length thresholds, in words, for the length part of the score.
+const (
+	longWords     = 200
+	veryLongWords = 800
+)
+
+// Bounds on the estimated answer length, in tokens.
+const (
+	minAnswerTokens = 16
+	maxAnswerTokens = 8000
+)
+
+// Categories the heuristic can name. The LLM tier may name others.
+const (
+	catCode          = "code"
+	catMath          = "math"
+	catLaw           = "law"
+	catMedicine      = "medicine"
+	catTranslation   = "translation"
+	catSummarization = "summarization"
+	catWriting       = "writing"
+	catKnowledge     = "knowledge"
+	catReasoning     = "reasoning"
+	catChat          = "chat"
+	catGeneral       = "general"
+)
+
+// reasoning cue groups: each distinct group adds to the score once.
+const (
+	rWhy uint16 = 1 << iota
+	rProve
+	rDerive
+	rCompare
+	rDesign
+	rTradeoff
+	rAnalyse
+	rEvaluate
+	rJustify
+	rCritique
+	rOptimise
+)
+
+// features are the cues found in one prompt.
+type features struct {
+	words         int
+	reasoning     uint16
+	mathStrong    bool
+	arithmetic    bool
+	code          bool
+	multiStep     bool
+	knowledge     bool
+	recency       bool // "latest", "today", a year: facts a model may not have
+	properNouns   int
+	law, medicine int
+	translation   bool
+	summary       bool
+	writing       bool
+	greeting      bool
+	brief         bool
+	wantWords     int // "in 300 words": the length the prompt asks for
+	first, then   bool
+}
+
+// Analyze returns the heuristic analysis of prompt, with Tier set to
+// router.TierHeuristic.
+func (Heuristic) Analyze(prompt string) router.Analysis {
+	f := extract(prompt)
+
+	score := 0
+	var parts []string
+	add := func(name string, n int) {
+		if n > 0 {
+			score += n
+			parts = append(parts, fmt.Sprintf("%s+%d", name, n))
+		}
+	}
+	r := 0
+	for m := f.reasoning; m != 0; m &= m - 1 {
+		r++
+	}
+	if f.reasoning&rProve != 0 {
+		r++
+	}
+	if f.reasoning&rDerive != 0 {
+		r++
+	}
+	add("reasoning", min(r, 3))
+	add("math", b2i(f.mathStrong))
+	add("code", b2i(f.code))
+	add("multi-step", b2i(f.multiStep))
+	cat := f.category()
+	add("domain", b2i(cat == catLaw || cat == catMedicine))
+	switch {
+	case f.words > veryLongWords:
+		add("length", 2)
+	case f.words > longWords:
+		add("length", 1)
+	}
+
+	c := router.Simple
+	switch {
+	case score >= 3:
+		c = router.Complex
+	case score >= 1:
+		c = router.Moderate
+	}
+	reason := "no complexity cues"
+	if len(parts) > 0 {
+		reason = "score " + fmt.Sprint(score) + " from " + strings.Join(parts, ", ")
+	}
+	return router.Analysis{
+		Complexity:              c,
+		ReasoningRequired:       f.reasoning != 0 || f.mathStrong,
+		ExternalKnowledgeNeeded: f.externalKnowledge(),
+		MultiStep:               f.multiStep,
+		EstimatedTokens:         estimateAnswer(prompt, cat, c, f),
+		Category:                cat,
+		Reason:                  "heuristic: " + reason + "; category " + cat,
+		Tier:                    router.TierHeuristic,
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// externalKnowledge: recency always needs facts from outside the prompt;
+// factual questions and named entities do unless the task is code or
+// mathematics, where the "who" or the names are part of the exercise.
+func (f features) externalKnowledge() bool {
+	if f.recency {
+		return true
+	}
+	return (f.knowledge || f.properNouns >= 2) && !f.code && !f.mathStrong && !f.arithmetic
+}
+
+// category picks one category; earlier checks win because a prompt that
+// asks for code about a legal topic is still a code task.
+func (f features) category() string {
+	switch {
+	case f.code:
+		return catCode
+	case f.mathStrong || f.arithmetic:
+		return catMath
+	case f.law > 0 && f.law >= f.medicine:
+		return catLaw
+	case f.medicine > 0:
+		return catMedicine
+	case f.translation:
+		return catTranslation
+	case f.summary:
+		return catSummarization
+	case f.writing:
+		return catWriting
+	case f.knowledge:
+		return catKnowledge
+	case f.reasoning != 0:
+		return catReasoning
+	case f.greeting && f.words <= 12:
+		return catChat
+	case f.properNouns >= 2:
+		return catKnowledge
+	}
+	return catGeneral
+}
+
+// estimateAnswer guesses the answer length in tokens: a base by category,
+// scaled by complexity, raised to an explicit word count the prompt asks
+// for, halved when it asks for brevity.
+func estimateAnswer(prompt, cat string, c router.Complexity, f features) int {
+	promptTokens := len(prompt) / 4
+	var n int
+	switch cat {
+	case catChat:
+		n = 40
+	case catKnowledge:
+		n = 120
+	case catTranslation:
+		n = promptTokens + 20
+	case catSummarization:
+		n = promptTokens/4 + 60
+	case catWriting:
+		n = 450
+	case catCode:
+		n = 350
+	case catMath:
+		n = 250
+	case catLaw, catMedicine:
+		n = 300
+	case catReasoning:
+		n = 400
+	default:
+		n = 200
+	}
+	switch c {
+	case router.Moderate:
+		n *= 2
+	case router.Complex:
+		n *= 4
+	}
+	if f.wantWords > 0 {
+		n = max(n, f.wantWords*4/3)
+	}
+	if f.brief {
+		n /= 2
+	}
+	return min(max(n, minAnswerTokens), maxAnswerTokens)
+}
+
+// extract scans prompt once for every cue.
+func extract(prompt string) features {
+	var f features
+	lower := strings.ToLower(prompt)
+
+	// Word-level cues, from one pass over the words.
+	prevNumber := 0
+	forEachWord(prompt, func(w string, atStart bool) {
+		f.words++
+		lw := strings.ToLower(w)
+		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) && !atStart && w != "I" {
+			f.properNouns++
+		}
+		f.wordCue(lw, prevNumber)
+		prevNumber = 0
+		if n, ok := smallNumber(lw); ok {
+			prevNumber = n
+		}
+	})
+	if f.first && f.then {
+		f.multiStep = true
+	}
+
+	// Phrase-level cues.
+	for _, p := range []string{"step by step", "step-by-step", "and then", ", then", ". then", "after that", "afterwards", "followed by"} {
+		if strings.Contains(lower, p) {
+			f.multiStep = true
+			break
+		}
+	}
+	if countNumberedLines(prompt) >= 2 {
+		f.multiStep = true
+	}
+	if strings.Contains(lower, "trade-off") || strings.Contains(lower, "trade off") {
+		f.reasoning |= rTradeoff
+	}
+	if strings.Contains(lower, "pros and cons") {
+		f.reasoning |= rCompare
+	}
+	if strings.Contains(lower, "```") || strings.Contains(lower, ":=") || strings.Contains(lower, "();") || strings.Contains(lower, "=>") {
+		f.code = true
+	}
+	for _, p := range []string{"write a function", "write a program", "write code", "write a script", "write a class", "write a query"} {
+		if strings.Contains(lower, p) {
+			f.code = true
+			break
+		}
+	}
+	for _, p := range []string{`\frac`, `\int`, `\sum`, `\sqrt`, `\lim`, `\begin{`, "$$"} {
+		if strings.Contains(lower, p) {
+			f.mathStrong = true
+			break
+		}
+	}
+	if strings.Count(prompt, "$") >= 2 && strings.ContainsAny(prompt, `\^_=`) {
+		f.mathStrong = true
+	}
+	eq, arith := scanMath(prompt)
+	f.mathStrong = f.mathStrong || eq
+	f.arithmetic = arith
+	for _, p := range []string{"what is", "what was", "what are", "what were", "how many", "capital of"} {
+		if strings.Contains(lower, p) {
+			f.knowledge = true
+			break
+		}
+	}
+	for _, p := range []string{"how are you", "thank you", "good morning"} {
+		if strings.Contains(lower, p) {
+			f.greeting = true
+		}
+	}
+	for _, p := range []string{"in one sentence", "one word", "yes or no", "in a sentence"} {
+		if strings.Contains(lower, p) {
+			f.brief = true
+		}
+	}
+	return f
+}
+
+// wordCue records what one lower-cased word says. prevNumber is the
+// number just before it, for "300 words".
+func (f *features) wordCue(w string, prevNumber int) {
+	switch w {
+	case "why":
+		f.reasoning |= rWhy
+	case "prove", "proof", "proves", "disprove":
+		f.reasoning |= rProve
+	case "derive", "derivation", "derives":
+		f.reasoning |= rDerive
+	case "compare", "comparison", "contrast", "versus", "vs":
+		f.reasoning |= rCompare
+	case "design", "architect", "architecture":
+		f.reasoning |= rDesign
+	case "tradeoff", "tradeoffs":
+		f.reasoning |= rTradeoff
+	case "analyze", "analyse", "analysis":
+		f.reasoning |= rAnalyse
+	case "evaluate", "assess":
+		f.reasoning |= rEvaluate
+	case "justify":
+		f.reasoning |= rJustify
+	case "critique", "critically":
+		f.reasoning |= rCritique
+	case "optimize", "optimise", "optimization", "optimisation":
+		f.reasoning |= rOptimise
+
+	case "solve", "equation", "equations", "integral", "integrate", "derivative", "differentiate",
+		"theorem", "lemma", "polynomial", "matrix", "eigenvalue", "eigenvalues", "probability",
+		"logarithm", "factorial", "prime", "primes", "inequality":
+		f.mathStrong = true
+
+	case "implement", "implementation", "function", "refactor", "debug", "compile", "regex",
+		"sql", "programming", "python", "javascript", "typescript", "golang", "java", "rust",
+		"kotlin", "haskell", "bash", "func", "def", "stacktrace", "segfault":
+		f.code = true
+
+	case "first", "firstly":
+		f.first = true
+	case "then":
+		f.then = true
+
+	case "who", "whom", "whose", "when", "where":
+		f.knowledge = true
+	case "latest", "current", "currently", "today", "recent", "recently", "news", "yesterday":
+		f.knowledge, f.recency = true, true
+
+	case "law", "laws", "legal", "legally", "lawsuit", "sue", "statute", "contract", "court",
+		"liability", "liable", "attorney", "lawyer", "plaintiff", "defendant", "copyright",
+		"trademark", "patent", "gdpr", "tenant", "landlord", "jurisdiction":
+		f.law++
+	case "symptom", "symptoms", "diagnosis", "diagnose", "dosage", "dose", "medication",
+		"medicine", "drug", "disease", "patient", "treatment", "therapy", "doctor", "clinical",
+		"fever", "infection", "prescription":
+		f.medicine++
+
+	case "translate", "translation":
+		f.translation = true
+	case "summarize", "summarise", "summary", "tldr", "condense":
+		f.summary = true
+	case "essay", "poem", "story", "haiku", "lyrics", "novel", "email", "letter", "blog",
+		"article", "speech", "limerick", "sonnet":
+		f.writing = true
+	case "hi", "hello", "hey", "thanks":
+		f.greeting = true
+	case "brief", "briefly", "short", "concise", "concisely":
+		f.brief = true
+	case "words":
+		if prevNumber > 0 {
+			f.wantWords = prevNumber
+		}
+	default:
+		if isYear(w) {
+			f.knowledge, f.recency = true, true
+		}
+	}
+}
+
+// forEachWord calls fn for each run of letters, digits, hyphens,
+// underscores or apostrophes in s; atStart is true for the first word of
+// a line or after a sentence end, so capitalisation there says nothing
+// about proper nouns.
+func forEachWord(s string, fn func(w string, atStart bool)) {
+	start := -1
+	atStart := true
+	for i, r := range s {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '\''
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			fn(s[start:i], atStart)
+			start = -1
+			atStart = false
+		}
+		if !word && (r == '.' || r == '!' || r == '?' || r == '\n' || r == ':') {
+			atStart = true
+		}
+	}
+	if start >= 0 {
+		fn(s[start:], atStart)
+	}
+}
+
+// smallNumber parses a word of one to five digits.
+func smallNumber(w string) (int, bool) {
+	if w == "" || len(w) > 5 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(w[i]-'0')
+	}
+	return n, true
+}
+
+// isYear reports whether w is a year from 1900 to 2099, a sign the
+// prompt is about dated facts.
+func isYear(w string) bool {
+	n, ok := smallNumber(w)
+	return ok && len(w) == 4 && n >= 1900 && n <= 2099
+}
+
+// countNumberedLines counts lines starting "1." or "2)" and the like.
+func countNumberedLines(s string) int {
+	count := 0
+	for line := range strings.Lines(s) {
+		line = strings.TrimLeft(line, " \t")
+		i := 0
+		for i < len(line) && i < 3 && line[i] >= '0' && line[i] <= '9' {
+			i++
+		}
+		if i > 0 && i+1 < len(line) && (line[i] == '.' || line[i] == ')') && line[i+1] == ' ' {
+			count++
+		}
+	}
+	return count
+}
+
+// scanMath looks at the characters around operators: equation is an '='
+// with a digit next to a single-letter variable somewhere ("3x + 5 = 20");
+// arithmetic is a digit, an operator and a digit ("2+2", "12 * 7").
+func scanMath(s string) (equation, arithmetic bool) {
+	hasEquals := strings.IndexByte(s, '=') >= 0
+	variable := false
+	lastDigit := -10 // byte index of the last digit seen
+	opAfterDigit := false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= '0' && ch <= '9':
+			if opAfterDigit {
+				arithmetic = true
+			}
+			opAfterDigit = false
+			lastDigit = i
+			// "3x": a digit followed by a lone letter variable.
+			if i+1 < len(s) && isASCIILetter(s[i+1]) && (i+2 >= len(s) || !isASCIILetter(s[i+2])) {
+				variable = true
+			}
+		case ch == '+' || ch == '*' || ch == '^' || ch == '=':
+			// '-' and '/' are left out: ranges and dates ("2018-2019",
+			// "12/05") are far commoner than subtraction in prompts.
+			opAfterDigit = i-lastDigit <= 2
+		case ch == ' ':
+		default:
+			opAfterDigit = false
+		}
+	}
+	return hasEquals && variable, arithmetic
+}
+
+func isASCIILetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }

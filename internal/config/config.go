@@ -1,0 +1,308 @@
+// Package config loads, validates and redacts Switchyard's configuration:
+// one typed struct read once from YAML (embedded default or a file) with
+// environment variables expanded. Nothing else in Switchyard reads the
+// environment.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// Config is the whole configuration.
+type Config struct {
+	Server     Server     `yaml:"server"`
+	Providers  []Provider `yaml:"providers"`
+	Models     []Model    `yaml:"models"`
+	Classifier Classifier `yaml:"classifier"`
+	// Routing is the static table: complexity -> models, cheapest first.
+	// It seeds routing-table version 1.
+	Routing  map[string][]string `yaml:"routing"`
+	Baseline string              `yaml:"baseline_model"`
+
+	// DatabaseURL comes from DATABASE_URL, not from the file; empty means
+	// the embedded SQLite database under ./data/.
+	DatabaseURL string `yaml:"-"`
+}
+
+// Server holds the HTTP service's settings.
+type Server struct {
+	Addr            string        `yaml:"addr"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	RequestTimeout  time.Duration `yaml:"request_timeout"`
+	AttemptTimeout  time.Duration `yaml:"attempt_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Provider is one OpenAI-compatible endpoint.
+type Provider struct {
+	Name    string `yaml:"name"`
+	BaseURL string `yaml:"base_url"`
+	// APIKeyEnv names the environment variable holding the key; empty for
+	// providers that need none (Ollama, vLLM, the demo upstream).
+	APIKeyEnv         string `yaml:"api_key_env"`
+	RequestsPerMinute int    `yaml:"requests_per_minute"` // 0: unlimited
+	MaxConcurrency    int    `yaml:"max_concurrency"`     // 0: unlimited
+
+	// APIKey is read from APIKeyEnv at load time. It is never printed:
+	// see Redacted and LogValue.
+	APIKey string `yaml:"-"`
+}
+
+// Model is one model and its price.
+type Model struct {
+	Name          string   `yaml:"name"`
+	Provider      string   `yaml:"provider"`
+	InputPerMTok  *float64 `yaml:"input_per_mtok"`
+	OutputPerMTok *float64 `yaml:"output_per_mtok"`
+	ContextWindow int      `yaml:"context_window"`
+}
+
+// Classifier configures the LLM classifier tier and its cache.
+type Classifier struct {
+	// Model is the configured model that classifies; empty disables the
+	// LLM tier (the heuristic classifier answers alone).
+	Model     string        `yaml:"model"`
+	Timeout   time.Duration `yaml:"timeout"`
+	CacheSize int           `yaml:"cache_size"`
+}
+
+// Default returns the embedded default configuration, keys read through
+// getenv.
+func Default(getenv func(string) string) (*Config, error) {
+	return Parse(defaultYAML, getenv)
+}
+
+// Load reads the file at path, or the embedded default when path is empty.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	if path == "" {
+		return Default(getenv)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(b, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse expands environment variables in b, decodes it strictly (unknown
+// keys are errors), applies defaults, reads keys and validates.
+func Parse(b []byte, getenv func(string) string) (*Config, error) {
+	expanded := os.Expand(string(b), func(name string) string {
+		// ${VAR:-default}, as in the shell.
+		if k, def, ok := strings.Cut(name, ":-"); ok {
+			if v := getenv(k); v != "" {
+				return v
+			}
+			return def
+		}
+		return getenv(name)
+	})
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("parse yaml: %w", err)
+	}
+	c.applyDefaults()
+	c.DatabaseURL = getenv("DATABASE_URL")
+	for i := range c.Providers {
+		if env := c.Providers[i].APIKeyEnv; env != "" {
+			c.Providers[i].APIKey = getenv(env)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	s := &c.Server
+	if s.Addr == "" {
+		s.Addr = ":8080"
+	}
+	if s.MaxBodyBytes <= 0 {
+		s.MaxBodyBytes = 1 << 20
+	}
+	if s.RequestTimeout <= 0 {
+		s.RequestTimeout = 120 * time.Second
+	}
+	if s.AttemptTimeout <= 0 {
+		s.AttemptTimeout = 60 * time.Second
+	}
+	if s.ShutdownTimeout <= 0 {
+		s.ShutdownTimeout = 30 * time.Second
+	}
+	if c.Classifier.Timeout <= 0 {
+		c.Classifier.Timeout = 3 * time.Second
+	}
+	if c.Classifier.CacheSize <= 0 {
+		c.Classifier.CacheSize = 10000
+	}
+}
+
+// Validate checks cross-field consistency and names the offending key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	providers := map[string]bool{}
+	for i, p := range c.Providers {
+		key := fmt.Sprintf("providers[%d]", i)
+		switch {
+		case p.Name == "":
+			bad("%s.name: must be set", key)
+		case providers[p.Name]:
+			bad("%s.name: duplicate provider %q", key, p.Name)
+		}
+		providers[p.Name] = true
+		if p.BaseURL == "" {
+			bad("providers[%s].base_url: must be set", p.Name)
+		}
+		if p.APIKeyEnv != "" && p.APIKey == "" {
+			bad("providers[%s].api_key_env: environment variable %s is not set", p.Name, p.APIKeyEnv)
+		}
+		if p.RequestsPerMinute < 0 || p.MaxConcurrency < 0 {
+			bad("providers[%s]: requests_per_minute and max_concurrency must not be negative", p.Name)
+		}
+	}
+
+	models := map[string]bool{}
+	for i, m := range c.Models {
+		switch {
+		case m.Name == "":
+			bad("models[%d].name: must be set", i)
+			continue
+		case models[m.Name]:
+			bad("models[%d].name: duplicate model %q", i, m.Name)
+		}
+		models[m.Name] = true
+		if !providers[m.Provider] {
+			bad("models[%s].provider: unknown provider %q", m.Name, m.Provider)
+		}
+		// A model without a price would look free and attract all traffic.
+		if m.InputPerMTok == nil || m.OutputPerMTok == nil {
+			bad("models[%s]: input_per_mtok and output_per_mtok must both be set (a model without a price is never free)", m.Name)
+		} else if *m.InputPerMTok < 0 || *m.OutputPerMTok < 0 {
+			bad("models[%s]: prices must not be negative", m.Name)
+		}
+		if m.ContextWindow < 0 {
+			bad("models[%s].context_window: must not be negative", m.Name)
+		}
+	}
+
+	if len(c.Routing) == 0 {
+		bad("routing: must list candidate models for simple, moderate and complex")
+	}
+	for bucket, names := range c.Routing {
+		if _, err := router.ParseComplexity(bucket); err != nil {
+			bad("routing.%s: %v", bucket, err)
+			continue
+		}
+		seen := map[string]bool{}
+		for _, n := range names {
+			if !models[n] {
+				bad("routing.%s: unknown model %q", bucket, n)
+			}
+			if seen[n] {
+				bad("routing.%s: model %q listed twice (a fallback cycle)", bucket, n)
+			}
+			seen[n] = true
+		}
+	}
+	for _, b := range router.Complexities {
+		if len(c.Routing[string(b)]) == 0 && len(c.Routing) > 0 {
+			bad("routing.%s: no candidate models", b)
+		}
+	}
+	if c.Baseline == "" {
+		bad("baseline_model: must be set")
+	} else if !models[c.Baseline] {
+		bad("baseline_model: unknown model %q", c.Baseline)
+	}
+	if c.Classifier.Model != "" && !models[c.Classifier.Model] {
+		bad("classifier.model: unknown model %q", c.Classifier.Model)
+	}
+	return errors.Join(errs...)
+}
+
+// Catalog returns the models as the router sees them.
+func (c *Config) Catalog() router.Catalog {
+	cat := make(router.Catalog, len(c.Models))
+	for _, m := range c.Models {
+		cat[m.Name] = router.Model{
+			Name:          m.Name,
+			Provider:      m.Provider,
+			InputPerMTok:  deref(m.InputPerMTok),
+			OutputPerMTok: deref(m.OutputPerMTok),
+			ContextWindow: m.ContextWindow,
+		}
+	}
+	return cat
+}
+
+// Table returns the static routing table.
+func (c *Config) Table() router.Table {
+	t := make(router.Table, len(c.Routing))
+	for b, names := range c.Routing {
+		t[router.Complexity(b)] = append([]string(nil), names...)
+	}
+	return t
+}
+
+// Provider returns the provider called name.
+func (c *Config) Provider(name string) (Provider, bool) {
+	for _, p := range c.Providers {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Provider{}, false
+}
+
+// Redacted returns a copy safe to log or show: keys replaced.
+func (c *Config) Redacted() Config {
+	r := *c
+	r.Providers = append([]Provider(nil), c.Providers...)
+	for i := range r.Providers {
+		if r.Providers[i].APIKey != "" {
+			r.Providers[i].APIKey = "[redacted]"
+		}
+	}
+	r.DatabaseURL = RedactURL(c.DatabaseURL)
+	return r
+}
+
+// RedactURL hides the password in a database URL.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+func deref(f *float64) float64 {
+	if f == nil {
+		return 0
+	}
+	return *f
+}

@@ -1,0 +1,127 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// maxCostDays bounds /costs ranges so one request cannot ask for decades.
+const maxCostDays = 366
+
+type daySpend struct {
+	Date          string             `json:"date"`
+	TotalSpend    float64            `json:"total_spend"`
+	TotalPrompts  int                `json:"total_prompts"`
+	ByModel       map[string]float64 `json:"by_model"`
+	ByComplexity  map[string]float64 `json:"by_complexity"`
+	BaselineModel string             `json:"baseline_model"`
+	BaselineCost  float64            `json:"baseline_cost"`
+	// SavingsVsBaseline is signed: negative when routing cost more than
+	// sending everything to the baseline model would have.
+	SavingsVsBaseline float64 `json:"savings_vs_baseline"`
+	SavingsPct        float64 `json:"savings_pct"`
+}
+
+func (s *Server) toDay(sp router.Spend) daySpend {
+	d := daySpend{
+		Date:              sp.Date,
+		TotalSpend:        sp.Total.USD(),
+		TotalPrompts:      sp.Prompts,
+		ByModel:           usdMap(sp.ByModel),
+		ByComplexity:      usdMap(sp.ByComplexity),
+		BaselineModel:     s.opts.Baseline,
+		BaselineCost:      sp.Baseline.USD(),
+		SavingsVsBaseline: sp.Savings().USD(),
+	}
+	if sp.Baseline > 0 {
+		d.SavingsPct = 100 * float64(sp.Savings()) / float64(sp.Baseline)
+	}
+	return d
+}
+
+func usdMap(m map[string]router.Micros) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = v.USD()
+	}
+	return out
+}
+
+func (s *Server) costsToday(c *gin.Context) {
+	today := s.opts.Now().UTC().Truncate(24 * time.Hour)
+	days, err := s.opts.Spend.Spend(c.Request.Context(), today, today)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sp := router.Spend{Date: today.Format(time.DateOnly)}
+	if len(days) > 0 {
+		sp = days[0]
+	}
+	c.JSON(http.StatusOK, s.toDay(sp))
+}
+
+// costs reports each day in [from, to] (UTC dates, inclusive) and their
+// total. Both default to today.
+func (s *Server) costs(c *gin.Context) {
+	today := s.opts.Now().UTC().Truncate(24 * time.Hour)
+	from, err := dateParam(c, "from", today)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	to, err := dateParam(c, "to", today)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if to.Before(from) {
+		s.fail(c, router.Errorf(router.KindInvalid, "to", "must not be before from"))
+		return
+	}
+	if to.Sub(from) >= maxCostDays*24*time.Hour {
+		s.fail(c, router.Errorf(router.KindInvalid, "to", "range longer than %d days", maxCostDays))
+		return
+	}
+	days, err := s.opts.Spend.Spend(c.Request.Context(), from, to)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	total := router.Spend{Date: from.Format(time.DateOnly) + "/" + to.Format(time.DateOnly), ByModel: map[string]router.Micros{}, ByComplexity: map[string]router.Micros{}}
+	out := make([]daySpend, 0, len(days))
+	for _, d := range days {
+		out = append(out, s.toDay(d))
+		total.Total += d.Total
+		total.Baseline += d.Baseline
+		total.Prompts += d.Prompts
+		for k, v := range d.ByModel {
+			total.ByModel[k] += v
+		}
+		for k, v := range d.ByComplexity {
+			total.ByComplexity[k] += v
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{
+		"from":  from.Format(time.DateOnly),
+		"to":    to.Format(time.DateOnly),
+		"days":  out,
+		"total": s.toDay(total),
+	})
+}
+
+func dateParam(c *gin.Context, name string, def time.Time) (time.Time, error) {
+	v := c.Query(name)
+	if v == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, router.Errorf(router.KindInvalid, name, "want a date as YYYY-MM-DD, got %q", v)
+	}
+	return t, nil
+}

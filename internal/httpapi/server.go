@@ -1,0 +1,128 @@
+// Package httpapi is Switchyard's HTTP adapter: the gin engine, request
+// decoding and validation, and the one place where domain errors become
+// HTTP status codes. It holds no routing logic of its own.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// Router serves requests; *router.Service implements it.
+type Router interface {
+	Serve(ctx context.Context, req router.Request) (router.Result, error)
+}
+
+// SpendReader reports spend per UTC day in [from, to].
+type SpendReader interface {
+	Spend(ctx context.Context, from, to time.Time) ([]router.Spend, error)
+}
+
+// Check is one readiness check: nil when healthy, else what is wrong
+// (without secrets).
+type Check func(ctx context.Context) error
+
+// Options are the Server's collaborators.
+type Options struct {
+	Router       Router
+	Spend        SpendReader
+	Baseline     string // baseline model name, reported with savings
+	MaxBodyBytes int64
+	// RequestTimeout bounds one whole request, every attempt included.
+	RequestTimeout time.Duration
+	// Checks are run by /readyz, by name.
+	Checks map[string]Check
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	draining atomic.Bool
+}
+
+// New returns the API server; Handler gives its http.Handler.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 120 * time.Second
+	}
+	return &Server{opts: opts, log: opts.Logger}
+}
+
+// Drain makes /readyz answer 503 so load balancers stop sending traffic
+// while in-flight requests finish (SIGTERM).
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Handler returns the gin engine with every route declared.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	engine := gin.New()
+	engine.Use(gin.Recovery(), s.limitBody)
+	engine.HandleMethodNotAllowed = true
+	engine.NoRoute(func(c *gin.Context) {
+		writeError(c, router.Errorf(router.KindNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	engine.NoMethod(func(c *gin.Context) {
+		c.JSON(http.StatusMethodNotAllowed, errorBody("method not allowed", "invalid_request_error", "", "method_not_allowed"))
+	})
+
+	engine.POST("/ask", s.ask)
+	engine.GET("/costs/today", s.costsToday)
+	engine.GET("/costs", s.costs)
+	engine.GET("/healthz", s.healthz)
+	engine.GET("/readyz", s.readyz)
+	return engine
+}
+
+// limitBody caps every request body; reading past the cap yields
+// *http.MaxBytesError, which decode maps to 413.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.opts.MaxBodyBytes)
+	}
+	c.Next()
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz reports "ready", or "degraded" naming each failing check, or
+// "draining" during shutdown. Degraded and draining are 503.
+func (s *Server) readyz(c *gin.Context) {
+	if s.draining.Load() {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "draining"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	status, code := "ready", http.StatusOK
+	for name, check := range s.opts.Checks {
+		if err := check(ctx); err != nil {
+			checks[name] = err.Error()
+			status, code = "degraded", http.StatusServiceUnavailable
+			continue
+		}
+		checks[name] = "ok"
+	}
+	c.JSON(code, gin.H{"status": status, "checks": checks})
+}

@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/router"
+)
+
+const secret = "sk-test-never-shown-0123456789"
+
+// fake answers per requested model: "ok", "empty", "slow", or "status-N".
+func fake(t *testing.T, calls *atomic.Int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if got := r.Header.Get("Authorization"); got != "Bearer "+secret {
+			t.Errorf("Authorization = %q, want the configured key", got)
+		}
+		var body struct {
+			Model     string `json:"model"`
+			MaxTokens int    `json:"max_tokens"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Errorf("decode request: %v", err)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case body.Model == "slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		case strings.HasPrefix(body.Model, "status-"):
+			var code int
+			fmt.Sscanf(body.Model, "status-%d", &code)
+			w.WriteHeader(code)
+			fmt.Fprintf(w, `{"error":{"message":"upstream says no for %s","type":"invalid_request_error","code":"x"}}`, secret[:6])
+			return
+		case body.Model == "empty":
+			fmt.Fprint(w, `{"id":"c1","object":"chat.completion","created":1,"model":"empty","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":0,"total_tokens":3}}`)
+			return
+		}
+		fmt.Fprintf(w, `{"id":"c1","object":"chat.completion","created":1,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":"hello (max %d)"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17}}`, body.Model, body.MaxTokens)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestComplete(t *testing.T) {
+	var calls atomic.Int64
+	srv := fake(t, &calls)
+	c := New(config.Provider{Name: "p", BaseURL: srv.URL + "/v1", APIKey: secret}, Options{})
+
+	tests := []struct {
+		model       string
+		wantContent string
+		wantOutcome string
+		wantStatus  int
+	}{
+		{model: "ok", wantContent: "hello (max 7)"},
+		{model: "empty", wantOutcome: router.OutcomeEmpty},
+		{model: "status-429", wantOutcome: router.OutcomeError, wantStatus: 429},
+		{model: "status-503", wantOutcome: router.OutcomeError, wantStatus: 503},
+		{model: "status-401", wantOutcome: router.OutcomeError, wantStatus: 401},
+		{model: "status-400", wantOutcome: router.OutcomeError, wantStatus: 400},
+		{model: "slow", wantOutcome: router.OutcomeTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.model, func(t *testing.T) {
+			before := calls.Load()
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			reply, err := c.Complete(ctx, router.Call{Model: tt.model, MaxTokens: 7, Messages: []router.Message{{Role: "user", Content: "hi"}}})
+			if got := calls.Load() - before; got != 1 {
+				t.Errorf("provider saw %d calls, want exactly 1 (SDK retries must be off)", got)
+			}
+			if tt.wantOutcome == "" {
+				if err != nil {
+					t.Fatalf("Complete: %v", err)
+				}
+				if reply.Content != tt.wantContent || reply.PromptTokens != 12 || reply.CompletionTokens != 5 || reply.FinishReason != "stop" {
+					t.Errorf("reply = %+v, want content %q, tokens 12/5, stop", reply, tt.wantContent)
+				}
+				return
+			}
+			var ce *router.CallError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *router.CallError", err)
+			}
+			if ce.Outcome != tt.wantOutcome || ce.StatusCode != tt.wantStatus {
+				t.Errorf("outcome, status = %s, %d; want %s, %d", ce.Outcome, ce.StatusCode, tt.wantOutcome, tt.wantStatus)
+			}
+			if strings.Contains(ce.Message, srv.URL) || strings.Contains(ce.Message, secret[:6]) && tt.wantStatus != 400 {
+				t.Errorf("client-safe message leaks URL or key: %q", ce.Message)
+			}
+		})
+	}
+}
+
+func TestThrottleEscalatesInsteadOfQueueing(t *testing.T) {
+	var calls atomic.Int64
+	srv := fake(t, &calls)
+	// One request a minute: the second call cannot get a token within its
+	// deadline and must fail at once rather than wait a minute.
+	c := New(config.Provider{Name: "p", BaseURL: srv.URL + "/v1", APIKey: secret, RequestsPerMinute: 1}, Options{})
+	call := router.Call{Model: "ok", Messages: []router.Message{{Role: "user", Content: "hi"}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := c.Complete(ctx, call); err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	_, err := c.Complete(ctx, call)
+	var ce *router.CallError
+	if !errors.As(err, &ce) || ce.Outcome != router.OutcomeSkipped {
+		t.Fatalf("second call err = %v, want a skipped CallError", err)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("throttled call waited out the deadline instead of failing fast")
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("provider saw %d calls, want 1", got)
+	}
+}
+
+func TestConcurrencyLimit(t *testing.T) {
+	var calls atomic.Int64
+	srv := fake(t, &calls)
+	c := New(config.Provider{Name: "p", BaseURL: srv.URL + "/v1", APIKey: secret, MaxConcurrency: 1}, Options{})
+	release, err := c.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.acquire(ctx); err == nil {
+		t.Fatal("second acquire succeeded with max_concurrency 1")
+	}
+	release()
+	r2, err := c.acquire(context.Background())
+	if err != nil {
+		t.Fatalf("acquire after release: %v", err)
+	}
+	r2()
+}

@@ -1,0 +1,127 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/router"
+)
+
+func fullRecord(id string, at time.Time) router.Record {
+	return router.Record{
+		ID:         id,
+		Time:       at,
+		Endpoint:   "ask",
+		PromptHash: router.HashPrompt("What is 2+2?"),
+		Analysis: router.Analysis{
+			Complexity: router.Simple, EstimatedTokens: 12, Category: "math",
+			Reason: "arithmetic", Tier: router.TierLLM,
+		},
+		Complexity:       router.Simple,
+		Model:            "gpt-4o-mini",
+		Provider:         "openai",
+		TableVersion:     3,
+		PromptTokens:     21,
+		CompletionTokens: 5,
+		Cost:             6,
+		EstimatedCost:    5,
+		BaselineCost:     103,
+		LatencyMS:        420,
+		Status:           router.OutcomeOK,
+		Attempts: []router.Attempt{
+			{Model: "llama-3-8b", Provider: "groq", Status: router.OutcomeTimeout, Error: "no answer within 30s", LatencyMS: 30000},
+			{Model: "gpt-4o-mini", Provider: "openai", Status: router.OutcomeOK, LatencyMS: 400, PromptTokens: 21, CompletionTokens: 5, Cost: 6},
+		},
+	}
+}
+
+func TestRequestRoundTrip(t *testing.T) {
+	// Nanoseconds and a non-UTC zone: stored as the same instant in UTC,
+	// to the microsecond, on both dialects.
+	at := time.Date(2025, 3, 9, 23, 30, 1, 123456789, time.FixedZone("PST", -8*3600))
+	tests := []struct {
+		name string
+		rec  router.Record
+	}{
+		{"full", fullRecord("req_full", at)},
+		{"failed, no model", router.Record{ID: "req_failed", Time: at, Endpoint: "chat", Status: router.OutcomeError, Error: "every candidate model failed"}},
+	}
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, tt := range tests {
+			if err := s.InsertRequests(ctx, []router.Record{tt.rec}); err != nil {
+				t.Fatalf("%s: InsertRequests: %v", tt.name, err)
+			}
+			got, err := s.GetRequest(ctx, tt.rec.ID)
+			if err != nil {
+				t.Fatalf("%s: GetRequest: %v", tt.name, err)
+			}
+			want := tt.rec
+			want.Time = at.UTC().Truncate(time.Microsecond)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: GetRequest =\n%+v\nwant\n%+v", tt.name, got, want)
+			}
+		}
+	})
+}
+
+func TestGetRequestNotFound(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		_, err := s.GetRequest(context.Background(), "req_missing")
+		if got := router.KindOf(err); got != router.KindNotFound {
+			t.Errorf("GetRequest(missing): kind %q (%v), want not_found", got, err)
+		}
+	})
+}
+
+func TestInsertRequestsIdempotent(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		// More than one INSERT statement's worth, so chunking is covered.
+		const n = 1234
+		recs := make([]router.Record, n)
+		for i := range recs {
+			recs[i] = fullRecord(fmt.Sprintf("req_%05d", i), time.Now())
+		}
+		if err := s.InsertRequests(ctx, recs); err != nil {
+			t.Fatalf("InsertRequests: %v", err)
+		}
+		// A retried batch, overlapping the first: nothing is duplicated
+		// and the new rows are added.
+		retry := append(recs[n-10:], fullRecord("req_new", time.Now()))
+		if err := s.InsertRequests(ctx, retry); err != nil {
+			t.Fatalf("InsertRequests (retry): %v", err)
+		}
+		if err := s.InsertRequests(ctx, nil); err != nil {
+			t.Errorf("InsertRequests(nil): %v", err)
+		}
+		got, err := s.CountRequests(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(n + 1); got != want {
+			t.Errorf("CountRequests = %d, want %d", got, want)
+		}
+	})
+}
+
+func TestInsertRequestsCancelled(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := s.InsertRequests(ctx, []router.Record{fullRecord("req_x", time.Now())}); err == nil {
+			t.Error("InsertRequests with a cancelled ctx: got nil error, want one")
+		}
+		n, err := s.CountRequests(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("CountRequests = %d, want 0", n)
+		}
+	})
+}

@@ -1,0 +1,69 @@
+-- The initial schema. Money is integer micro-USD; times are TIMESTAMP
+-- columns holding UTC text ("2006-01-02 15:04:05.999999-07:00", which the
+-- driver parses back and which sorts and buckets by day as text); JSON is
+-- TEXT.
+
+-- +goose Up
+CREATE TABLE requests (
+    id                    TEXT PRIMARY KEY,
+    created_at            TIMESTAMP NOT NULL,
+    endpoint              TEXT NOT NULL DEFAULT '',
+    prompt_hash           TEXT NOT NULL DEFAULT '',
+    analysis              TEXT NOT NULL DEFAULT '{}',
+    complexity            TEXT NOT NULL DEFAULT '',
+    model                 TEXT NOT NULL DEFAULT '',
+    provider              TEXT NOT NULL DEFAULT '',
+    table_version         BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens         BIGINT NOT NULL DEFAULT 0,
+    completion_tokens     BIGINT NOT NULL DEFAULT 0,
+    cost_micros           BIGINT NOT NULL DEFAULT 0,
+    estimated_cost_micros BIGINT NOT NULL DEFAULT 0,
+    baseline_cost_micros  BIGINT NOT NULL DEFAULT 0,
+    latency_ms            BIGINT NOT NULL DEFAULT 0,
+    status                TEXT NOT NULL DEFAULT '',
+    attempts              TEXT NOT NULL DEFAULT '[]',
+    error                 TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX requests_created_at_idx ON requests (created_at);
+CREATE INDEX requests_complexity_model_idx ON requests (complexity, model);
+
+-- The classifier's persistent cache tier, keyed by router.HashPrompt.
+CREATE TABLE classifications (
+    "key"      TEXT PRIMARY KEY,
+    analysis   TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    hits       INTEGER NOT NULL DEFAULT 0
+);
+
+-- Routing-table versions are immutable once written, except status.
+CREATE TABLE table_versions (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_id  INTEGER REFERENCES table_versions (id),
+    status     TEXT NOT NULL CHECK (status IN ('candidate', 'active', 'retired')),
+    source     TEXT NOT NULL DEFAULT '',
+    note       TEXT NOT NULL DEFAULT '',
+    created_at TIMESTAMP NOT NULL,
+    table_json TEXT NOT NULL,
+    provenance TEXT NOT NULL DEFAULT '{}'
+);
+-- At most one version is active.
+CREATE UNIQUE INDEX table_versions_one_active ON table_versions (status) WHERE status = 'active';
+
+-- Outcome signals the learner learns from. No foreign key to requests:
+-- request rows are written asynchronously, so feedback can arrive first.
+CREATE TABLE outcomes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL,
+    model      TEXT NOT NULL DEFAULT '',
+    source     TEXT NOT NULL,
+    score      REAL NOT NULL CHECK (score >= 0 AND score <= 1),
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX outcomes_request_id_idx ON outcomes (request_id);
+CREATE INDEX outcomes_created_at_idx ON outcomes (created_at);
+
+-- +goose Down
+DROP TABLE outcomes;
+DROP TABLE table_versions;
+DROP TABLE classifications;
+DROP TABLE requests;

@@ -1,0 +1,67 @@
+package router
+
+import "time"
+
+// Status of a request or an attempt.
+const (
+	OutcomeOK        = "ok"
+	OutcomeError     = "error"     // the provider returned an error
+	OutcomeTimeout   = "timeout"   // no answer within the deadline
+	OutcomeEmpty     = "empty"     // an answer with no content
+	OutcomeCancelled = "cancelled" // the client went away
+	OutcomeSkipped   = "skipped"   // not tried (context too small, provider disabled)
+)
+
+// Attempt is one call to one model while serving a request.
+type Attempt struct {
+	Model            string `json:"model"`
+	Provider         string `json:"provider"`
+	Status           string `json:"status"`
+	Error            string `json:"error,omitempty"` // safe for clients: no keys, no URLs
+	LatencyMS        int64  `json:"latency_ms"`
+	PromptTokens     int    `json:"prompt_tokens,omitempty"`
+	CompletionTokens int    `json:"completion_tokens,omitempty"`
+	Cost             Micros `json:"cost_micros,omitempty"`
+}
+
+// Record is everything kept about one served request; it becomes one row.
+type Record struct {
+	ID           string
+	Time         time.Time
+	Endpoint     string // "ask", "chat"
+	PromptHash   string
+	Analysis     Analysis
+	Complexity   Complexity
+	Model        string // the model that answered; empty if none did
+	Provider     string
+	TableVersion int64
+
+	PromptTokens     int
+	CompletionTokens int
+	// Cost is what the answer cost, failed attempts included (providers
+	// bill for tokens a failed call consumed, if it reported any).
+	Cost Micros
+	// EstimatedCost is what routing expected before the call.
+	EstimatedCost Micros
+	// BaselineCost is what the baseline model would have charged for the
+	// same tokens; savings are BaselineCost - Cost.
+	BaselineCost Micros
+	LatencyMS    int64
+	Status       string
+	Attempts     []Attempt
+	Error        string
+}
+
+// Spend is the cost summary of one day (UTC).
+type Spend struct {
+	Date         string            // YYYY-MM-DD
+	Total        Micros            // sum of Cost
+	Prompts      int               // number of requests
+	Baseline     Micros            // sum of BaselineCost
+	ByModel      map[string]Micros // Cost by answering model
+	ByComplexity map[string]Micros // Cost by bucket
+}
+
+// Savings is what routing saved against the baseline; negative when
+// routing cost more.
+func (s Spend) Savings() Micros { return s.Baseline - s.Total }
