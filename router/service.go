@@ -26,6 +26,7 @@ type Call struct {
 	Messages    []Message
 	MaxTokens   int      // zero: the provider's default
 	Temperature *float64 // nil: the provider's default
+	TopP        *float64 // nil: the provider's default
 }
 
 // Reply is a model's answer to a Call.
@@ -83,6 +84,12 @@ type Request struct {
 	Model       string
 	MaxTokens   int
 	Temperature *float64
+	TopP        *float64
+	// Prefer is a model to try first when routing "auto", ahead of the
+	// table's candidates: the model that answered earlier turns of the
+	// same conversation, so its prompt cache keeps working. Ignored when
+	// not configured.
+	Prefer string
 }
 
 // Result is a served request.
@@ -186,75 +193,99 @@ func (s *Service) Models() Catalog { return s.models }
 // with escalation, record. The record is kept whatever happens, also when
 // the client goes away. A returned error is an *Error.
 func (s *Service) Serve(ctx context.Context, req Request) (Result, error) {
-	start := s.now()
-	res := Result{ID: s.newID()}
-	prompt := LastUserPrompt(req.Messages)
-	if strings.TrimSpace(prompt) == "" {
-		return res, Errorf(KindInvalid, "prompt", "must not be empty")
+	p, err := s.plan(ctx, req)
+	if err != nil {
+		return p.res, err
+	}
+	reply, err := s.execute(ctx, req, &p)
+	return s.keep(ctx, req, &p, reply, err)
+}
+
+// plan is what every way of serving a request shares before the first
+// call: validation, classification and the candidate models in order.
+type plan struct {
+	start        time.Time
+	prompt       string
+	candidates   []string
+	promptTokens int
+	tried        []string // candidates actually called, in order
+	res          Result
+}
+
+// plan validates req, classifies it (unless a model is named) and picks
+// the candidates. Nothing is recorded for a request that fails here.
+func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
+	p := plan{start: s.now(), res: Result{ID: s.newID()}}
+	p.prompt = LastUserPrompt(req.Messages)
+	if strings.TrimSpace(p.prompt) == "" {
+		return p, Errorf(KindInvalid, "prompt", "must not be empty")
 	}
 	v := s.version.Load()
-	res.TableVersion = v.ID
+	p.res.TableVersion = v.ID
 
-	var candidates []string
 	if req.Model == "" || req.Model == "auto" {
-		a, err := s.classifier.Classify(ctx, prompt)
+		a, err := s.classifier.Classify(ctx, p.prompt)
 		if err != nil {
-			return res, &Error{Kind: KindUnavailable, Message: "request cancelled during classification", Err: err}
+			return p, &Error{Kind: KindUnavailable, Message: "request cancelled during classification", Err: err}
 		}
-		res.Analysis = a
-		candidates = v.Table.Candidates(a.Complexity)
+		p.res.Analysis = a
+		p.candidates = pinFirst(v.Table.Candidates(a.Complexity), req.Prefer, s.models)
 	} else {
 		if _, ok := s.models[req.Model]; !ok {
-			return res, Errorf(KindNotFound, "model", "model %q is not configured", req.Model)
+			return p, Errorf(KindNotFound, "model", "model %q is not configured", req.Model)
 		}
-		candidates = []string{req.Model}
+		p.candidates = []string{req.Model}
 	}
 
-	promptTokens := EstimateTokens(req.Messages)
-	if len(candidates) > 0 {
-		res.EstimatedCost = s.models[candidates[0]].Cost(promptTokens, res.Analysis.EstimatedTokens)
+	p.promptTokens = EstimateTokens(req.Messages)
+	if len(p.candidates) > 0 {
+		p.res.EstimatedCost = s.models[p.candidates[0]].Cost(p.promptTokens, p.res.Analysis.EstimatedTokens)
 	}
+	return p, nil
+}
 
-	reply, err := s.execute(ctx, req, candidates, promptTokens, &res)
-	res.LatencyMS = s.now().Sub(start).Milliseconds()
-	rec := s.record(req, prompt, res, reply, err, start)
-	// The record outlives the client: a cancelled request is still kept.
+// pinFirst puts the preferred model (a conversation's earlier model) first,
+// keeping the table's candidates behind it as fallbacks.
+func pinFirst(candidates []string, prefer string, models Catalog) []string {
+	if _, ok := models[prefer]; !ok {
+		return candidates
+	}
+	out := []string{prefer}
+	for _, c := range candidates {
+		if c != prefer {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// keep finishes the request: latency, the record (which outlives the
+// client: a cancelled request is still kept), the result.
+func (s *Service) keep(ctx context.Context, req Request, p *plan, reply Reply, err error) (Result, error) {
+	p.res.LatencyMS = s.now().Sub(p.start).Milliseconds()
+	rec := s.record(req, p.prompt, p.res, reply, err, p.start)
 	if rerr := s.recorder.Record(context.WithoutCancel(ctx), rec); rerr != nil {
-		s.log.Error("record request", "id", res.ID, "err", rerr)
+		s.log.Error("record request", "id", p.res.ID, "err", rerr)
 	}
 	if err != nil {
-		return res, err
+		return p.res, err
 	}
-	return res, nil
+	return p.res, nil
 }
 
 // execute tries candidates in order until one answers.
-func (s *Service) execute(ctx context.Context, req Request, candidates []string, promptTokens int, res *Result) (Reply, error) {
-	var tried []string
-	for _, name := range candidates {
-		m := s.models[name]
-		att := Attempt{Model: name, Provider: m.Provider}
-		if m.ContextWindow > 0 && promptTokens >= m.ContextWindow {
-			att.Status, att.Error = OutcomeSkipped, fmt.Sprintf("prompt of about %d tokens exceeds context window %d", promptTokens, m.ContextWindow)
-			res.Attempts = append(res.Attempts, att)
-			continue
-		}
-		c, ok := s.completers[m.Provider]
+func (s *Service) execute(ctx context.Context, req Request, p *plan) (Reply, error) {
+	res := &p.res
+	for _, name := range p.candidates {
+		c, att, ok := s.admit(name, p)
 		if !ok {
-			att.Status, att.Error = OutcomeSkipped, "provider not available"
-			res.Attempts = append(res.Attempts, att)
 			continue
 		}
-		tried = append(tried, name)
-		reply, err := s.attempt(ctx, c, Call{Model: name, Messages: req.Messages, MaxTokens: req.MaxTokens, Temperature: req.Temperature}, &att)
+		reply, err := s.attempt(ctx, c, req.call(name), &att)
 		res.Attempts = append(res.Attempts, att)
 		res.Cost += att.Cost
 		if err == nil {
-			res.Model = name
-			res.Content = reply.Content
-			res.FinishReason = reply.FinishReason
-			res.PromptTokens = reply.PromptTokens
-			res.CompletionTokens = reply.CompletionTokens
+			res.answered(name, reply)
 			return reply, nil
 		}
 		if ctx.Err() != nil {
@@ -262,14 +293,53 @@ func (s *Service) execute(ctx context.Context, req Request, candidates []string,
 		}
 		s.log.Warn("attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
 	}
-	if len(tried) == 0 {
-		if len(candidates) == 1 {
-			// A named model that cannot take the prompt: the caller's error.
-			return Reply{}, Errorf(KindInvalid, "messages", "prompt of about %d tokens does not fit model %s", promptTokens, candidates[0])
-		}
-		return Reply{}, Errorf(KindUnavailable, "", "no candidate model could take the prompt (tried none of %s)", strings.Join(candidates, ", "))
+	return Reply{}, s.exhausted(p)
+}
+
+// call is req addressed to one model.
+func (req Request) call(model string) Call {
+	return Call{Model: model, Messages: req.Messages, MaxTokens: req.MaxTokens, Temperature: req.Temperature, TopP: req.TopP}
+}
+
+// answered fills res from the reply of the model that answered.
+func (res *Result) answered(model string, reply Reply) {
+	res.Model = model
+	res.Content = reply.Content
+	res.FinishReason = reply.FinishReason
+	res.PromptTokens = reply.PromptTokens
+	res.CompletionTokens = reply.CompletionTokens
+}
+
+// admit returns the completer for candidate name, or records why it is
+// skipped without a call (prompt too long, provider missing) and says no.
+func (s *Service) admit(name string, p *plan) (Completer, Attempt, bool) {
+	m := s.models[name]
+	att := Attempt{Model: name, Provider: m.Provider}
+	if m.ContextWindow > 0 && p.promptTokens >= m.ContextWindow {
+		att.Status, att.Error = OutcomeSkipped, fmt.Sprintf("prompt of about %d tokens exceeds context window %d", p.promptTokens, m.ContextWindow)
+		p.res.Attempts = append(p.res.Attempts, att)
+		return nil, att, false
 	}
-	return Reply{}, Errorf(KindUnavailable, "", "every candidate model failed (tried %s)", strings.Join(tried, ", "))
+	c, ok := s.completers[m.Provider]
+	if !ok {
+		att.Status, att.Error = OutcomeSkipped, "provider not available"
+		p.res.Attempts = append(p.res.Attempts, att)
+		return nil, att, false
+	}
+	p.tried = append(p.tried, name)
+	return c, att, true
+}
+
+// exhausted is the error when no candidate answered.
+func (s *Service) exhausted(p *plan) error {
+	if len(p.tried) == 0 {
+		if len(p.candidates) == 1 {
+			// A named model that cannot take the prompt: the caller's error.
+			return Errorf(KindInvalid, "messages", "prompt of about %d tokens does not fit model %s", p.promptTokens, p.candidates[0])
+		}
+		return Errorf(KindUnavailable, "", "no candidate model could take the prompt (tried none of %s)", strings.Join(p.candidates, ", "))
+	}
+	return Errorf(KindUnavailable, "", "every candidate model failed (tried %s)", strings.Join(p.tried, ", "))
 }
 
 // attempt makes one call and fills att.
@@ -288,6 +358,12 @@ func (s *Service) attempt(ctx context.Context, c Completer, call Call, att *Atte
 		att.Status = OutcomeOK
 		return reply, nil
 	}
+	s.failed(ctx, err, att)
+	return reply, err
+}
+
+// failed sets att's status and client-safe error from a call's err.
+func (s *Service) failed(ctx context.Context, err error, att *Attempt) {
 	var ce *CallError
 	switch {
 	case errors.As(err, &ce):
@@ -302,7 +378,6 @@ func (s *Service) attempt(ctx context.Context, c Completer, call Call, att *Atte
 	if ctx.Err() != nil {
 		att.Status = OutcomeCancelled
 	}
-	return reply, err
 }
 
 func (s *Service) record(req Request, prompt string, res Result, reply Reply, err error, start time.Time) Record {

@@ -57,14 +57,32 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate up: %w", err)
 	}
-	results, err := p.Up(ctx)
-	for _, r := range results {
-		s.log.Info("migration applied", "version", r.Source.Version, "file", path.Base(r.Source.Path), "duration", r.Duration)
+	for {
+		before, verr := p.GetDBVersion(ctx)
+		results, err := p.Up(ctx)
+		for _, r := range results {
+			if r.Error == nil {
+				s.log.Info("migration applied", "version", r.Source.Version, "file", path.Base(r.Source.Path), "duration", r.Duration)
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		// goose has no lock for SQLite, so two processes migrating one
+		// file at once may both run the same migration; the loser's
+		// transaction fails and rolls back. If the schema version moved
+		// meanwhile, someone made progress: go on from where it is now.
+		// A migration that is simply broken moves nothing and is
+		// reported.
+		if s.dialect != DialectSQLite || verr != nil {
+			return fmt.Errorf("migrate up: %w", err)
+		}
+		after, aerr := p.GetDBVersion(ctx)
+		if aerr != nil || after <= before {
+			return fmt.Errorf("migrate up: %w", err)
+		}
+		s.log.Info("schema migrated concurrently by another process, retrying", "version", after, "err", err)
 	}
-	if err != nil {
-		return fmt.Errorf("migrate up: %w", err)
-	}
-	return nil
 }
 
 // MigrateDown rolls back the most recently applied migration. It returns

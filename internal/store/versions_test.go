@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/storetest"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -235,4 +236,41 @@ func TestPromoteConcurrent(t *testing.T) {
 			t.Errorf("%d active versions after concurrent promotions, want 1", active)
 		}
 	})
+}
+
+// TestReplicas starts two stores on one database at once, as two
+// replicas of the service would: both migrate and seed, and they end with
+// one schema and one version 1.
+func TestReplicas(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			u := storetest.URL(t, d)
+			replicas := []*store.Store{storetest.OpenURL(t, u), storetest.OpenURL(t, u), storetest.OpenURL(t, u)}
+			versions := make([]router.Version, len(replicas))
+			var wg sync.WaitGroup
+			for i, s := range replicas {
+				wg.Go(func() {
+					ctx := context.Background()
+					if err := s.Migrate(ctx); err != nil {
+						t.Errorf("replica %d: Migrate: %v", i, err)
+						return
+					}
+					v, err := s.SeedVersion(ctx, seedTable)
+					if err != nil {
+						t.Errorf("replica %d: SeedVersion: %v", i, err)
+					}
+					versions[i] = v
+				})
+			}
+			wg.Wait()
+			for i, v := range versions {
+				if v.ID != 1 || v.Status != router.StatusActive {
+					t.Errorf("replica %d seeded version %d (%s), want 1 (active)", i, v.ID, v.Status)
+				}
+			}
+			if got, want := statuses(t, replicas[0]), map[int64]router.Status{1: router.StatusActive}; !reflect.DeepEqual(got, want) {
+				t.Errorf("versions = %v, want %v", got, want)
+			}
+		})
+	}
 }

@@ -37,34 +37,50 @@ func Dialects() []string { return []string{store.DialectSQLite, store.DialectPos
 // must never skip the Postgres tests.
 func Open(t testing.TB, dialect string) *store.Store {
 	t.Helper()
+	s := OpenURL(t, URL(t, dialect))
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("storetest: migrate %s store: %v", dialect, err)
+	}
+	return s
+}
 
-	var dbURL string
+// URL creates an empty database of dialect for this test and returns the
+// URL store.Open takes; the database goes when the test ends. Tests that
+// need several stores on one database (replicas) use it with OpenURL.
+func URL(t testing.TB, dialect string) string {
+	t.Helper()
 	switch dialect {
 	case store.DialectSQLite:
-		dbURL = "sqlite:" + filepath.Join(t.TempDir(), "switchyard.db")
+		return "sqlite:" + filepath.Join(t.TempDir(), "switchyard.db")
 	case store.DialectPostgres:
-		dbURL = createPostgresDB(ctx, t)
-	default:
-		t.Fatalf("storetest: unknown dialect %q", dialect)
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		return createPostgresDB(ctx, t)
 	}
+	t.Fatalf("storetest: unknown dialect %q", dialect)
+	return ""
+}
+
+// OpenURL opens a store on dbURL, unmigrated, closed when the test ends.
+func OpenURL(t testing.TB, dbURL string) *store.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
 	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	s, err := store.Open(ctx, dbURL, log)
 	if err != nil {
-		t.Fatalf("storetest: open %s store: %v", dialect, err)
+		t.Fatalf("storetest: open store: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("storetest: close store: %v", err)
 		}
 	})
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("storetest: migrate %s store: %v", dialect, err)
-	}
 	return s
 }
 
