@@ -103,6 +103,11 @@ func (s *Service) executeStream(ctx context.Context, req Request, p *plan, w Str
 			res.answered(name, reply)
 			return reply, nil
 		}
+		if started {
+			// The client has this model's (partial) answer: the record
+			// says so.
+			res.answered(name, reply)
+		}
 		var gone clientGone
 		if errors.As(err, &gone) {
 			return reply, &Error{Kind: KindUnavailable, Message: "client went away", Err: gone}
@@ -112,8 +117,7 @@ func (s *Service) executeStream(ctx context.Context, req Request, p *plan, w Str
 		}
 		if started {
 			// Bytes reached the client: another model's answer cannot be
-			// spliced in. The answer is the failed model's, for the record.
-			res.answered(name, reply)
+			// spliced in.
 			return reply, &Error{Kind: KindUnavailable, Message: fmt.Sprintf("model %s broke off its answer: %s", name, att.Error), Err: err}
 		}
 		s.log.Warn("stream attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
@@ -246,7 +250,9 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 
 	switch {
 	case err != nil && errors.Is(cause, errIdle):
-		err = &CallError{Outcome: OutcomeTimeout, Message: fmt.Sprintf("no chunk within %s", s.timeout), Err: err}
+		// Not wrapping err: its context.Canceled would make the record
+		// say the client left.
+		err = &CallError{Outcome: OutcomeTimeout, Message: fmt.Sprintf("no chunk within %s", s.timeout), Err: errIdle}
 	case err == nil && finish == "":
 		// openai-go reports a stream cut without [DONE] as a clean end.
 		err = &CallError{Outcome: OutcomeError, Message: "stream ended before the model finished (no finish_reason)"}

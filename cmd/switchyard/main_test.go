@@ -51,7 +51,7 @@ type instance struct {
 
 // startServe runs `switchyard serve` with the demo config on a fresh
 // database of dialect, its providers pointed at an in-process upstream.
-func startServe(t *testing.T, dialect string, latencyScale float64) *instance {
+func startServe(t testing.TB, dialect string, latencyScale float64) *instance {
 	t.Helper()
 	items, err := datasets.Demo()
 	if err != nil {
@@ -91,7 +91,7 @@ func startServe(t *testing.T, dialect string, latencyScale float64) *instance {
 }
 
 // shutdown is SIGTERM: it cancels run's context and waits for it.
-func (in *instance) shutdown(t *testing.T) {
+func (in *instance) shutdown(t testing.TB) {
 	t.Helper()
 	in.stop()
 	select {

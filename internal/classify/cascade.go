@@ -144,7 +144,7 @@ func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis,
 		c.memoryHits.Add(1)
 		return fromCache(a), nil
 	}
-	f, ok := c.flights[key]; ok = false
+	f, ok := c.flights[key]
 	if ok {
 		c.shared.Add(1)
 	} else {

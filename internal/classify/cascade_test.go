@@ -148,6 +148,10 @@ func TestCascadeDedupsConcurrentPrompts(t *testing.T) {
 		<-release
 		answer(w, r)
 	})
+	// Released in the body; the cleanup keeps a failing test from hanging
+	// on the held request (it runs before the server's Close).
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock)
 	c := NewCascade(CascadeOptions{LLM: NewLLM(srv.client(), "m", LLMOptions{Timeout: 10 * time.Second})})
 
 	const n = 50
@@ -159,7 +163,7 @@ func TestCascadeDedupsConcurrentPrompts(t *testing.T) {
 	}
 	// Hold the one request until every caller has joined it.
 	waitFor(t, func() bool { return c.Stats().Shared == n-1 })
-	close(release)
+	unblock()
 	wg.Wait()
 
 	if got := srv.requests.Load(); got != 1 {
@@ -181,6 +185,10 @@ func TestCascadeCallerCancelKeepsFlight(t *testing.T) {
 		<-release
 		answer(w, r)
 	})
+	// Released in the body; the cleanup keeps a failing test from hanging
+	// on the held request (it runs before the server's Close).
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock)
 	c := NewCascade(CascadeOptions{LLM: NewLLM(srv.client(), "m", LLMOptions{Timeout: 10 * time.Second})})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -195,7 +203,7 @@ func TestCascadeCallerCancelKeepsFlight(t *testing.T) {
 		t.Fatalf("cancelled Classify() error = %v, want context.Canceled", err)
 	}
 
-	close(release)
+	unblock()
 	got, err := c.Classify(context.Background(), "Explain monads.")
 	if err != nil {
 		t.Fatalf("second Classify: %v", err)

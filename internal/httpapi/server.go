@@ -48,6 +48,7 @@ type Server struct {
 	opts     Options
 	log      *slog.Logger
 	draining atomic.Bool
+	pins     *pins // conversation id -> model of its first turn
 }
 
 // New returns the API server; Handler gives its http.Handler.
@@ -64,7 +65,7 @@ func New(opts Options) *Server {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 120 * time.Second
 	}
-	return &Server{opts: opts, log: opts.Logger}
+	return &Server{opts: opts, log: opts.Logger, pins: newPins(opts.Now)}
 }
 
 // Drain makes /readyz answer 503 so load balancers stop sending traffic
@@ -89,6 +90,9 @@ func (s *Server) Handler() http.Handler {
 	engine.GET("/costs", s.costs)
 	engine.GET("/healthz", s.healthz)
 	engine.GET("/readyz", s.readyz)
+	engine.POST("/v1/chat/completions", s.chatCompletions)
+	engine.GET("/v1/models", s.listModels)
+	engine.GET("/v1/models/*model", s.getModel)
 	return engine
 }
 

@@ -97,17 +97,7 @@ func (c *Client) Complete(ctx context.Context, call router.Call) (router.Reply, 
 	}
 	defer release()
 
-	params := openai.ChatCompletionNewParams{
-		Model:    call.Model,
-		Messages: toParams(call.Messages),
-	}
-	if call.MaxTokens > 0 {
-		params.MaxTokens = openai.Int(int64(call.MaxTokens))
-	}
-	if call.Temperature != nil {
-		params.Temperature = openai.Float(*call.Temperature)
-	}
-	resp, err := c.api.Chat.Completions.New(ctx, params)
+	resp, err := c.api.Chat.Completions.New(ctx, newParams(call))
 	if err != nil {
 		return router.Reply{}, c.callError(ctx, err)
 	}
@@ -172,6 +162,24 @@ func (c *Client) callError(ctx context.Context, err error) *router.CallError {
 	default:
 		return &router.CallError{Outcome: router.OutcomeError, Message: "provider unreachable", Err: err}
 	}
+}
+
+// newParams translates call into the SDK's request.
+func newParams(call router.Call) openai.ChatCompletionNewParams {
+	params := openai.ChatCompletionNewParams{
+		Model:    call.Model,
+		Messages: toParams(call.Messages),
+	}
+	if call.MaxTokens > 0 {
+		params.MaxTokens = openai.Int(int64(call.MaxTokens))
+	}
+	if call.Temperature != nil {
+		params.Temperature = openai.Float(*call.Temperature)
+	}
+	if call.TopP != nil {
+		params.TopP = openai.Float(*call.TopP)
+	}
+	return params
 }
 
 func toParams(msgs []router.Message) []openai.ChatCompletionMessageParamUnion {
