@@ -8,11 +8,12 @@ import (
 // Complexity is the coarse difficulty bucket a prompt is routed by.
 type Complexity string
 
-// The three complexity buckets, from cheapest to most demanding.
+// The three complexity buckets, from cheapest to most demanding. They are
+// untyped so that they also serve as routing-table bucket names.
 const (
-	Simple   Complexity = "simple"
-	Moderate Complexity = "moderate"
-	Complex  Complexity = "complex"
+	Simple   = "simple"
+	Moderate = "moderate"
+	Complex  = "complex"
 )
 
 // Complexities lists every bucket in escalation order.

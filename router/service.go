@@ -229,7 +229,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 			return p, &Error{Kind: KindUnavailable, Message: "request cancelled during classification", Err: err}
 		}
 		p.res.Analysis = a
-		p.candidates = pinFirst(v.Table.Candidates(a.Complexity), req.Prefer, s.models)
+		p.candidates = pinFirst(v.Table.Candidates(a), req.Prefer, s.models)
 	} else {
 		if _, ok := s.models[req.Model]; !ok {
 			return p, Errorf(KindNotFound, "model", "model %q is not configured", req.Model)

@@ -233,3 +233,35 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+func TestTableCandidates(t *testing.T) {
+	tbl := Table{Simple: {"cheap"}, Moderate: {"mid"}, Complex: {"strong"}, "simple/math": {"mid", "strong"}}
+	if err := tbl.Validate(testModels); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		a    Analysis
+		want string
+	}{
+		{Analysis{Complexity: Simple, Category: "math"}, "mid"},
+		{Analysis{Complexity: Simple, Category: "chat"}, "cheap"},
+		{Analysis{Complexity: Moderate, Category: "math"}, "mid"},
+		{Analysis{Complexity: "unknown"}, "strong"},
+	}
+	for _, tt := range tests {
+		if got := tbl.Candidates(tt.a); got[0] != tt.want {
+			t.Errorf("Candidates(%s/%s) = %v, want %s first", tt.a.Complexity, tt.a.Category, got, tt.want)
+		}
+	}
+	for _, bad := range []Table{
+		{Simple: {"cheap"}, Moderate: {"mid"}},                                          // no complex
+		{Simple: {"cheap"}, Moderate: {"mid"}, Complex: {"strong"}, "extreme": {"mid"}}, // unknown complexity
+		{Simple: {"cheap"}, Moderate: {"mid"}, Complex: {"strong"}, "simple/Ma th": {"mid"}},
+		{Simple: {"cheap"}, Moderate: {"mid"}, Complex: {"strong"}, "simple/math": {}},
+		{Simple: {"cheap"}, Moderate: {"mid"}, Complex: {"strong"}, "Simple/math": {"mid"}},
+	} {
+		if err := bad.Validate(testModels); err == nil {
+			t.Errorf("Validate(%v) = nil, want an error", bad)
+		}
+	}
+}

@@ -2,47 +2,83 @@ package router
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// Table maps each complexity bucket to its candidate models, cheapest
-// first; the first is tried first and the rest are the escalation order.
-type Table map[Complexity][]string
+// Table maps each bucket to its candidate models, cheapest first; the
+// first is tried first and the rest are the escalation order. A bucket is
+// a complexity ("simple") or a complexity refined by a prompt category
+// ("complex/math"), which the learner adds where the data supports it.
+type Table map[string][]string
 
-// Candidates returns the models for c. An unknown bucket falls back to the
-// complex bucket, the safe choice when in doubt.
-func (t Table) Candidates(c Complexity) []string {
-	if m, ok := t[c]; ok && len(m) > 0 {
+// BucketOf names the refined bucket of a complexity and category.
+func BucketOf(c Complexity, category string) string {
+	if category == "" {
+		return string(c)
+	}
+	return string(c) + "/" + category
+}
+
+// Candidates returns the models for an analysis: its refined bucket if
+// the table has one, else its complexity's, else the complex bucket's,
+// the safe choice when in doubt.
+func (t Table) Candidates(a Analysis) []string {
+	if a.Category != "" {
+		if m := t[BucketOf(a.Complexity, a.Category)]; len(m) > 0 {
+			return m
+		}
+	}
+	if m := t[string(a.Complexity)]; len(m) > 0 {
 		return m
 	}
 	return t[Complex]
 }
 
-// Validate checks that every bucket is present and names only models in
-// the catalog, each at most once per bucket.
+// Validate checks that every complexity has a bucket, that refined
+// buckets refine a known complexity, and that buckets name only models in
+// the catalog, each at most once.
 func (t Table) Validate(models Catalog) error {
 	for _, c := range Complexities {
-		names := t[c]
-		if len(names) == 0 {
+		if len(t[string(c)]) == 0 {
 			return fmt.Errorf("bucket %s: no candidate models", c)
+		}
+	}
+	for bucket, names := range t {
+		c, category, refined := strings.Cut(bucket, "/")
+		if pc, err := ParseComplexity(c); err != nil || string(pc) != c {
+			return fmt.Errorf("bucket %q: want simple, moderate or complex, optionally /category", bucket)
+		}
+		if refined && !validCategory(category) {
+			return fmt.Errorf("bucket %q: category must be 1-40 lowercase letters, digits, - or _", bucket)
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("bucket %s: no candidate models", bucket)
 		}
 		seen := make(map[string]bool, len(names))
 		for _, n := range names {
 			if _, ok := models[n]; !ok {
-				return fmt.Errorf("bucket %s: unknown model %q", c, n)
+				return fmt.Errorf("bucket %s: unknown model %q", bucket, n)
 			}
 			if seen[n] {
-				return fmt.Errorf("bucket %s: model %q listed twice", c, n)
+				return fmt.Errorf("bucket %s: model %q listed twice", bucket, n)
 			}
 			seen[n] = true
 		}
 	}
-	for c := range t {
-		if _, err := ParseComplexity(string(c)); err != nil {
-			return fmt.Errorf("bucket %q: %w", c, err)
+	return nil
+}
+
+func validCategory(s string) bool {
+	if len(s) == 0 || len(s) > maxCategoryLen {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // Status is where a table version is in its life.

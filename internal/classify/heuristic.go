@@ -134,7 +134,7 @@ func (Heuristic) Analyze(prompt string) router.Analysis {
 		add("length", 1)
 	}
 
-	c := router.Simple
+	c := router.Complexity(router.Simple)
 	switch {
 	case score >= 3:
 		c = router.Complex

@@ -213,8 +213,11 @@ func (c *Config) Validate() error {
 		bad("routing: must list candidate models for simple, moderate and complex")
 	}
 	for bucket, names := range c.Routing {
-		if _, err := router.ParseComplexity(bucket); err != nil {
-			bad("routing.%s: %v", bucket, err)
+		// A bucket is a complexity, optionally refined by a category
+		// ("complex/math"); router.Table.Validate has the full rule.
+		complexity, _, _ := strings.Cut(bucket, "/")
+		if _, err := router.ParseComplexity(complexity); err != nil || complexity != strings.ToLower(complexity) {
+			bad("routing.%s: want simple, moderate or complex, optionally /category", bucket)
 			continue
 		}
 		seen := map[string]bool{}
@@ -231,6 +234,12 @@ func (c *Config) Validate() error {
 	for _, b := range router.Complexities {
 		if len(c.Routing[string(b)]) == 0 && len(c.Routing) > 0 {
 			bad("routing.%s: no candidate models", b)
+		}
+	}
+	if len(errs) == 0 {
+		// Catch what the per-key checks above do not (malformed category).
+		if err := c.Table().Validate(c.Catalog()); err != nil {
+			bad("routing: %v", err)
 		}
 	}
 	if c.Baseline == "" {
@@ -263,7 +272,7 @@ func (c *Config) Catalog() router.Catalog {
 func (c *Config) Table() router.Table {
 	t := make(router.Table, len(c.Routing))
 	for b, names := range c.Routing {
-		t[router.Complexity(b)] = append([]string(nil), names...)
+		t[b] = append([]string(nil), names...)
 	}
 	return t
 }

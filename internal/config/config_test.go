@@ -41,8 +41,12 @@ func TestParseValid(t *testing.T) {
 	if got, want := cat["big"].Cost(1000, 100), int64(2800); int64(got) != want {
 		t.Errorf("big.Cost(1000,100) = %d micros, want %d", got, want)
 	}
-	if got := c.Table().Candidates("simple"); len(got) != 2 || got[0] != "small" {
+	if got := c.Table()["simple"]; len(got) != 2 || got[0] != "small" {
 		t.Errorf("simple candidates = %v, want [small big]", got)
+	}
+	refined := strings.Replace(minimal, "complex: [big]", "complex: [big]\n  simple/math: [big]", 1)
+	if _, err := Parse([]byte(refined), env(map[string]string{"PAID_KEY": "k"})); err != nil {
+		t.Errorf("refined bucket simple/math rejected: %v", err)
 	}
 	if c.DatabaseURL != "postgres://u:pw@h/db" {
 		t.Errorf("DatabaseURL = %q", c.DatabaseURL)
@@ -62,6 +66,7 @@ func TestParseRejects(t *testing.T) {
 		{"fallback cycle", "moderate: [small, big]", "moderate: [small, big, small]", "routing.moderate: model \"small\" listed twice"},
 		{"missing bucket", "  complex: [big]\n", "", "routing.complex: no candidate models"},
 		{"unknown bucket", "complex: [big]", "complex: [big]\n  hard: [big]", "routing.hard"},
+		{"bad category", "complex: [big]", "complex: [big]\n  complex/Math!: [big]", `bucket "complex/Math!": category`},
 		{"unknown provider", "provider: paid, input_per_mtok: 2", "provider: nope, input_per_mtok: 2", `models[big].provider: unknown provider "nope"`},
 		{"unknown baseline", "baseline_model: big", "baseline_model: gpt-9", `baseline_model: unknown model "gpt-9"`},
 		{"unknown key", "baseline_model: big", "baseline_model: big\nbaseline: big", "field baseline not found"},
