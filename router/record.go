@@ -32,6 +32,7 @@ type Record struct {
 	PromptHash   string
 	Analysis     Analysis
 	Complexity   Complexity
+	Category     string
 	Model        string // the model that answered; empty if none did
 	Provider     string
 	TableVersion int64
@@ -50,6 +51,11 @@ type Record struct {
 	Status       string
 	Attempts     []Attempt
 	Error        string
+	// Propensity is the probability with which routing chose the first
+	// model tried (1 without exploration); Explored says exploration
+	// picked it instead of the table's first choice.
+	Propensity float64
+	Explored   bool
 }
 
 // Spend is the cost summary of one day (UTC).

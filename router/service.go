@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -106,6 +107,10 @@ type Result struct {
 	Attempts         []Attempt
 	PromptTokens     int
 	CompletionTokens int
+	// Propensity is the probability with which the first model tried was
+	// chosen; Explored says exploration chose it (see Options.Explore).
+	Propensity float64
+	Explored   bool
 }
 
 // Service classifies, routes, executes and records requests.
@@ -119,6 +124,8 @@ type Service struct {
 	log        *slog.Logger
 	now        func() time.Time
 	newID      func() string
+	explore    float64
+	rand       func() float64
 
 	version atomic.Pointer[Version]
 }
@@ -135,6 +142,13 @@ type Options struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	NewID      func() string
+	// Explore is the share of classified requests sent first to another
+	// candidate of their bucket, chosen uniformly, so the learner keeps
+	// evidence about models the table is not choosing. Zero disables it.
+	Explore float64
+	// Rand returns uniform numbers in [0, 1) for exploration; nil means
+	// math/rand/v2.
+	Rand func() float64
 }
 
 // NewService returns a Service ready to serve with opts.Version.
@@ -167,6 +181,13 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if s.newID == nil {
 		s.newID = NewID
+	}
+	if opts.Explore < 0 || opts.Explore >= 1 {
+		return nil, fmt.Errorf("explore share %v: want a value in [0, 1)", opts.Explore)
+	}
+	s.explore, s.rand = opts.Explore, opts.Rand
+	if s.rand == nil {
+		s.rand = mrand.Float64
 	}
 	v := opts.Version
 	s.version.Store(&v)
@@ -229,12 +250,19 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 			return p, &Error{Kind: KindUnavailable, Message: "request cancelled during classification", Err: err}
 		}
 		p.res.Analysis = a
-		p.candidates = pinFirst(v.Table.Candidates(a), req.Prefer, s.models)
+		p.candidates = v.Table.Candidates(a)
+		p.res.Propensity = 1
+		if _, pinned := s.models[req.Prefer]; pinned {
+			p.candidates = pinFirst(p.candidates, req.Prefer, s.models)
+		} else {
+			p.candidates, p.res.Propensity, p.res.Explored = s.explorePick(p.candidates)
+		}
 	} else {
 		if _, ok := s.models[req.Model]; !ok {
 			return p, Errorf(KindNotFound, "model", "model %q is not configured", req.Model)
 		}
 		p.candidates = []string{req.Model}
+		p.res.Propensity = 1
 	}
 
 	p.promptTokens = EstimateTokens(req.Messages)
@@ -242,6 +270,29 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		p.res.EstimatedCost = s.models[p.candidates[0]].Cost(p.promptTokens, p.res.Analysis.EstimatedTokens)
 	}
 	return p, nil
+}
+
+// explorePick returns the candidates in the order to try, the probability
+// that the first of them was chosen, and whether exploration chose it.
+// With probability s.explore another candidate, uniformly chosen, goes
+// first; the table's order follows as the fallback.
+func (s *Service) explorePick(candidates []string) ([]string, float64, bool) {
+	n := len(candidates)
+	if s.explore == 0 || n < 2 {
+		return candidates, 1, false
+	}
+	if s.rand() >= s.explore {
+		return candidates, 1 - s.explore, false
+	}
+	k := 1 + int(s.rand()*float64(n-1))
+	if k >= n { // rand() is below 1, but guard the float edge
+		k = n - 1
+	}
+	out := make([]string, 0, n)
+	out = append(out, candidates[k])
+	out = append(out, candidates[:k]...)
+	out = append(out, candidates[k+1:]...)
+	return out, s.explore / float64(n-1), true
 }
 
 // pinFirst puts the preferred model (a conversation's earlier model) first,
@@ -388,6 +439,7 @@ func (s *Service) record(req Request, prompt string, res Result, reply Reply, er
 		PromptHash:       HashPrompt(prompt),
 		Analysis:         res.Analysis,
 		Complexity:       res.Analysis.Complexity,
+		Category:         res.Analysis.Category,
 		Model:            res.Model,
 		TableVersion:     res.TableVersion,
 		PromptTokens:     reply.PromptTokens,
@@ -397,6 +449,8 @@ func (s *Service) record(req Request, prompt string, res Result, reply Reply, er
 		LatencyMS:        res.LatencyMS,
 		Attempts:         res.Attempts,
 		Status:           OutcomeOK,
+		Propensity:       res.Propensity,
+		Explored:         res.Explored,
 	}
 	if res.Model != "" {
 		rec.Provider = s.models[res.Model].Provider

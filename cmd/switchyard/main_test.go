@@ -214,7 +214,7 @@ func TestServeEndToEnd(t *testing.T) {
 				if err != nil {
 					t.Fatalf("row %v: %v", resp["id"], err)
 				}
-				if rec.Model != md["model_used"] || rec.Status != "ok" || rec.TableVersion != 1 {
+				if rec.Model != resp["metadata"].(map[string]any)["model_used"] || rec.Status != "ok" || rec.TableVersion != 1 {
 					t.Errorf("row = %+v", rec)
 				}
 			}

@@ -119,6 +119,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Baseline:   cfg.Baseline,
 		Version:    version,
 		Timeout:    cfg.Server.AttemptTimeout,
+		Explore:    cfg.Exploration,
 		Logger:     log,
 	})
 	if err != nil {

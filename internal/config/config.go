@@ -32,6 +32,10 @@ type Config struct {
 	// It seeds routing-table version 1.
 	Routing  map[string][]string `yaml:"routing"`
 	Baseline string              `yaml:"baseline_model"`
+	// Exploration is the share of routed requests sent first to another
+	// candidate of their bucket, so the learner keeps evidence about
+	// models the table is not choosing.
+	Exploration float64 `yaml:"exploration"`
 
 	// DatabaseURL comes from DATABASE_URL, not from the file; empty means
 	// the embedded SQLite database under ./data/.
@@ -241,6 +245,9 @@ func (c *Config) Validate() error {
 		if err := c.Table().Validate(c.Catalog()); err != nil {
 			bad("routing: %v", err)
 		}
+	}
+	if c.Exploration < 0 || c.Exploration >= 0.5 {
+		bad("exploration: %v: want a share in [0, 0.5)", c.Exploration)
 	}
 	if c.Baseline == "" {
 		bad("baseline_model: must be set")

@@ -21,6 +21,7 @@ type requestRow struct {
 	PromptHash          string    `gorm:"column:prompt_hash"`
 	Analysis            string    `gorm:"column:analysis"`
 	Complexity          string    `gorm:"column:complexity"`
+	Category            string    `gorm:"column:category"`
 	Model               string    `gorm:"column:model"`
 	Provider            string    `gorm:"column:provider"`
 	TableVersion        int64     `gorm:"column:table_version"`
@@ -33,11 +34,13 @@ type requestRow struct {
 	Status              string    `gorm:"column:status"`
 	Attempts            string    `gorm:"column:attempts"`
 	Error               string    `gorm:"column:error"`
+	Propensity          float64   `gorm:"column:propensity"`
+	Explored            bool      `gorm:"column:explored"`
 }
 
 func (requestRow) TableName() string { return "requests" }
 
-// insertChunk bounds the rows of one INSERT statement: 18 columns a row
+// insertChunk bounds the rows of one INSERT statement: 21 columns a row
 // keeps a chunk far below both drivers' limits on bound parameters.
 const insertChunk = 500
 
@@ -86,6 +89,7 @@ func toRequestRow(rec router.Record) (requestRow, error) {
 		PromptHash:          rec.PromptHash,
 		Analysis:            string(analysis),
 		Complexity:          string(rec.Complexity),
+		Category:            rec.Category,
 		Model:               rec.Model,
 		Provider:            rec.Provider,
 		TableVersion:        rec.TableVersion,
@@ -98,6 +102,8 @@ func toRequestRow(rec router.Record) (requestRow, error) {
 		Status:              rec.Status,
 		Attempts:            string(attemptsJSON),
 		Error:               rec.Error,
+		Propensity:          rec.Propensity,
+		Explored:            rec.Explored,
 	}, nil
 }
 
@@ -108,6 +114,7 @@ func (r requestRow) record() (router.Record, error) {
 		Endpoint:         r.Endpoint,
 		PromptHash:       r.PromptHash,
 		Complexity:       router.Complexity(r.Complexity),
+		Category:         r.Category,
 		Model:            r.Model,
 		Provider:         r.Provider,
 		TableVersion:     r.TableVersion,
@@ -119,6 +126,8 @@ func (r requestRow) record() (router.Record, error) {
 		LatencyMS:        r.LatencyMS,
 		Status:           r.Status,
 		Error:            r.Error,
+		Propensity:       r.Propensity,
+		Explored:         r.Explored,
 	}
 	if err := json.Unmarshal([]byte(r.Analysis), &rec.Analysis); err != nil {
 		return router.Record{}, fmt.Errorf("request %s: decode analysis: %w", r.ID, err)

@@ -11,6 +11,7 @@ CREATE TABLE requests (
     prompt_hash           TEXT NOT NULL DEFAULT '',
     analysis              TEXT NOT NULL DEFAULT '{}',
     complexity            TEXT NOT NULL DEFAULT '',
+    category              TEXT NOT NULL DEFAULT '',
     model                 TEXT NOT NULL DEFAULT '',
     provider              TEXT NOT NULL DEFAULT '',
     table_version         BIGINT NOT NULL DEFAULT 0,
@@ -22,7 +23,11 @@ CREATE TABLE requests (
     latency_ms            BIGINT NOT NULL DEFAULT 0,
     status                TEXT NOT NULL DEFAULT '',
     attempts              TEXT NOT NULL DEFAULT '[]',
-    error                 TEXT NOT NULL DEFAULT ''
+    error                 TEXT NOT NULL DEFAULT '',
+    -- The chance that routing picked this model (exploration): past traffic
+    -- can then score another table without bias.
+    propensity            REAL NOT NULL DEFAULT 1,
+    explored              INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX requests_created_at_idx ON requests (created_at);
 CREATE INDEX requests_complexity_model_idx ON requests (complexity, model);
