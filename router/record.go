@@ -18,6 +18,7 @@ type Attempt struct {
 	Provider         string `json:"provider"`
 	Status           string `json:"status"`
 	Error            string `json:"error,omitempty"` // safe for clients: no keys, no URLs
+	FinishReason     string `json:"finish_reason,omitempty"`
 	LatencyMS        int64  `json:"latency_ms"`
 	PromptTokens     int    `json:"prompt_tokens,omitempty"`
 	CompletionTokens int    `json:"completion_tokens,omitempty"`

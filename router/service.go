@@ -401,6 +401,7 @@ func (s *Service) attempt(ctx context.Context, c Completer, call Call, att *Atte
 	reply, err := c.Complete(actx, call)
 	att.LatencyMS = s.now().Sub(t0).Milliseconds()
 	att.PromptTokens, att.CompletionTokens = reply.PromptTokens, reply.CompletionTokens
+	att.FinishReason = reply.FinishReason
 	att.Cost = s.models[call.Model].Cost(reply.PromptTokens, reply.CompletionTokens)
 	if err == nil && strings.TrimSpace(reply.Content) == "" {
 		err = &CallError{Outcome: OutcomeEmpty, Message: "model returned an empty answer"}

@@ -246,6 +246,7 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 	}
 	att.LatencyMS = s.now().Sub(t0).Milliseconds()
 	att.PromptTokens, att.CompletionTokens = reply.PromptTokens, reply.CompletionTokens
+	att.FinishReason = reply.FinishReason
 	att.Cost = s.models[call.Model].Cost(reply.PromptTokens, reply.CompletionTokens)
 
 	switch {
