@@ -64,6 +64,9 @@ type CallError struct {
 	Outcome    string // OutcomeError, OutcomeTimeout, OutcomeEmpty, OutcomeCancelled
 	StatusCode int    // the provider's HTTP status, zero if none
 	Message    string // safe to show a client
+	// RetryAfter is the provider's Retry-After on a 429 or 503; zero when
+	// absent or unusable (negative, garbage).
+	RetryAfter time.Duration
 	Err        error
 }
 
@@ -126,6 +129,7 @@ type Service struct {
 	newID      func() string
 	explore    float64
 	rand       func() float64
+	health     *health
 
 	version atomic.Pointer[Version]
 }
@@ -186,6 +190,7 @@ func NewService(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("explore share %v: want a value in [0, 1)", opts.Explore)
 	}
 	s.explore, s.rand = opts.Explore, opts.Rand
+	s.health = newHealth(s.now)
 	if s.rand == nil {
 		s.rand = mrand.Float64
 	}
@@ -326,26 +331,127 @@ func (s *Service) keep(ctx context.Context, req Request, p *plan, reply Reply, e
 
 // execute tries candidates in order until one answers.
 func (s *Service) execute(ctx context.Context, req Request, p *plan) (Reply, error) {
+	return s.each(ctx, p, func(ctx context.Context, c Completer, name string, att *Attempt) (Reply, bool, error) {
+		reply, err := s.attempt(ctx, c, req.call(name), att)
+		return reply, false, err
+	})
+}
+
+// tryFunc makes one attempt on one model and reports whether any of its
+// answer reached the client.
+type tryFunc func(ctx context.Context, c Completer, name string, att *Attempt) (Reply, bool, error)
+
+// Retry policy for one model (FAULTS.md F1, F2, F16): at most maxRetries
+// retries after a 5xx, jittered; one retry after a 429 whose Retry-After
+// fits the request's remaining time. Timeouts are not retried: a silent
+// model stays silent (F3).
+const (
+	maxRetries   = 2
+	retryBackoff = 150 * time.Millisecond
+)
+
+// each tries candidates in order, retrying a model on transient errors,
+// until one answers, bytes reached the client, or the client went away.
+// Every attempt is recorded and tells the provider's health.
+func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error) {
 	res := &p.res
 	for _, name := range p.candidates {
-		c, att, ok := s.admit(name, p)
+		c, first, ok := s.admit(name, p)
 		if !ok {
 			continue
 		}
-		reply, err := s.attempt(ctx, c, req.call(name), &att)
-		res.Attempts = append(res.Attempts, att)
-		res.Cost += att.Cost
-		if err == nil {
-			res.answered(name, reply)
-			return reply, nil
+		for retry := 0; ; retry++ {
+			att := first
+			reply, started, err := try(ctx, c, name, &att)
+			res.Attempts = append(res.Attempts, att)
+			res.Cost += att.Cost
+			s.health.observe(att.Provider, err)
+			if err == nil {
+				res.answered(name, reply)
+				return reply, nil
+			}
+			if started {
+				// The client has this model's (partial) answer: the
+				// record says so.
+				res.answered(name, reply)
+			}
+			var gone clientGone
+			if errors.As(err, &gone) {
+				return reply, &Error{Kind: KindUnavailable, Message: "client went away", Err: gone}
+			}
+			if ctx.Err() != nil {
+				return reply, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
+			}
+			if started {
+				// Bytes reached the client: another model's answer cannot
+				// be spliced in.
+				return reply, &Error{Kind: KindUnavailable, Message: fmt.Sprintf("model %s broke off its answer: %s", name, att.Error), Err: err}
+			}
+			wait, again := s.retryAfter(ctx, err, retry)
+			if !again {
+				s.log.Warn("attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
+				break
+			}
+			s.log.Info("attempt failed, retrying", "id", res.ID, "model", name, "status", att.Status, "wait", wait)
+			if !sleep(ctx, wait) {
+				return Reply{}, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
+			}
 		}
-		if ctx.Err() != nil {
-			return Reply{}, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
-		}
-		s.log.Warn("attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
 	}
 	return Reply{}, s.exhausted(p)
 }
+
+// retryAfter says whether to call the same model again after err (the
+// retry-th retry) and after how long.
+func (s *Service) retryAfter(ctx context.Context, err error, retry int) (time.Duration, bool) {
+	var ce *CallError
+	if !errors.As(err, &ce) || retry >= maxRetries {
+		return 0, false
+	}
+	remaining := time.Duration(1<<62 - 1)
+	if dl, ok := ctx.Deadline(); ok {
+		remaining = time.Until(dl) // the wait is real time, whatever s.now says
+	}
+	switch {
+	case ce.StatusCode == 429:
+		// Honour Retry-After once, when it fits; otherwise move on at
+		// once and let the provider cool down.
+		if retry > 0 || ce.RetryAfter <= 0 || ce.RetryAfter > maxRetryAfter || ce.RetryAfter >= remaining {
+			return 0, false
+		}
+		return ce.RetryAfter, true
+	case ce.StatusCode >= 500:
+		// Full jitter on an exponential base, so retries from many
+		// requests do not arrive together.
+		wait := time.Duration(s.rand() * float64(retryBackoff<<retry))
+		if ce.RetryAfter > 0 && ce.RetryAfter <= maxRetryAfter {
+			wait = max(wait, ce.RetryAfter)
+		}
+		if wait >= remaining {
+			return 0, false
+		}
+		return wait, true
+	}
+	return 0, false
+}
+
+// sleep waits d or until ctx is done, and reports whether it waited.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Providers reports every provider's health as routing sees it.
+func (s *Service) Providers() []ProviderHealth { return s.health.snapshot() }
 
 // call is req addressed to one model.
 func (req Request) call(model string) Call {
@@ -374,6 +480,11 @@ func (s *Service) admit(name string, p *plan) (Completer, Attempt, bool) {
 	c, ok := s.completers[m.Provider]
 	if !ok {
 		att.Status, att.Error = OutcomeSkipped, "provider not available"
+		p.res.Attempts = append(p.res.Attempts, att)
+		return nil, att, false
+	}
+	if ok, why := s.health.allow(m.Provider); !ok {
+		att.Status, att.Error = OutcomeSkipped, why
 		p.res.Attempts = append(p.res.Attempts, att)
 		return nil, att, false
 	}

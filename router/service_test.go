@@ -93,12 +93,12 @@ func TestServeEscalation(t *testing.T) {
 		wantErrKind Kind
 	}{
 		{name: "cheapest answers", bucket: Simple, wantModel: "cheap", wantCalls: []string{"cheap"}, wantStatus: []string{OutcomeOK}},
-		{name: "error escalates", bucket: Simple, script: map[string]func() (Reply, error){"cheap": fail}, wantModel: "mid",
-			wantCalls: []string{"cheap", "mid"}, wantStatus: []string{OutcomeError, OutcomeOK}},
+		{name: "5xx retried twice then escalates", bucket: Simple, script: map[string]func() (Reply, error){"cheap": fail}, wantModel: "mid",
+			wantCalls: []string{"cheap", "cheap", "cheap", "mid"}, wantStatus: []string{OutcomeError, OutcomeError, OutcomeError, OutcomeOK}},
 		{name: "empty answer escalates", bucket: Simple, script: map[string]func() (Reply, error){"cheap": empty, "mid": timeout}, wantModel: "strong",
 			wantCalls: []string{"cheap", "mid", "strong"}, wantStatus: []string{OutcomeEmpty, OutcomeTimeout, OutcomeOK}},
 		{name: "all fail", bucket: Moderate, script: map[string]func() (Reply, error){"mid": fail, "strong": fail},
-			wantCalls: []string{"mid", "strong"}, wantStatus: []string{OutcomeError, OutcomeError}, wantErrKind: KindUnavailable},
+			wantCalls: []string{"mid", "mid", "mid", "strong", "strong", "strong"}, wantStatus: []string{OutcomeError, OutcomeError, OutcomeError, OutcomeError, OutcomeError, OutcomeError}, wantErrKind: KindUnavailable},
 		{name: "context window skips without a call", bucket: Simple, prompt: string(make([]byte, 8000)) + "x", wantModel: "mid",
 			wantCalls: []string{"mid"}, wantStatus: []string{OutcomeSkipped, OutcomeOK}},
 	}

@@ -81,48 +81,12 @@ func (s *Service) ServeStream(ctx context.Context, req Request, w StreamWriter) 
 
 // executeStream tries candidates in order until one streams an answer.
 func (s *Service) executeStream(ctx context.Context, req Request, p *plan, w StreamWriter) (Reply, error) {
-	res := &p.res
-	for _, name := range p.candidates {
-		c, att, ok := s.admit(name, p)
-		if !ok {
-			continue
-		}
-		var (
-			reply   Reply
-			started bool
-			err     error
-		)
+	return s.each(ctx, p, func(ctx context.Context, c Completer, name string, att *Attempt) (Reply, bool, error) {
 		if st, ok := c.(Streamer); ok {
-			reply, started, err = s.streamAttempt(ctx, st, req.call(name), &att, res, w)
-		} else {
-			reply, started, err = s.wholeAttempt(ctx, c, req.call(name), &att, res, w)
+			return s.streamAttempt(ctx, st, req.call(name), att, &p.res, w)
 		}
-		res.Attempts = append(res.Attempts, att)
-		res.Cost += att.Cost
-		if err == nil {
-			res.answered(name, reply)
-			return reply, nil
-		}
-		if started {
-			// The client has this model's (partial) answer: the record
-			// says so.
-			res.answered(name, reply)
-		}
-		var gone clientGone
-		if errors.As(err, &gone) {
-			return reply, &Error{Kind: KindUnavailable, Message: "client went away", Err: gone}
-		}
-		if ctx.Err() != nil {
-			return reply, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
-		}
-		if started {
-			// Bytes reached the client: another model's answer cannot be
-			// spliced in.
-			return reply, &Error{Kind: KindUnavailable, Message: fmt.Sprintf("model %s broke off its answer: %s", name, att.Error), Err: err}
-		}
-		s.log.Warn("stream attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
-	}
-	return Reply{}, s.exhausted(p)
+		return s.wholeAttempt(ctx, c, req.call(name), att, &p.res, w)
+	})
 }
 
 // wholeAttempt serves a candidate that cannot stream with one call,

@@ -238,8 +238,9 @@ func TestChatStreamFaults(t *testing.T) {
 	}{
 		{name: "cut before first byte falls over (F4)", candidates: []string{"cut-before", "ok-a"}, wantCode: 200, wantText: "answer from ok-a", wantDone: true,
 			wantCalls: []string{"cut-before", "ok-a"}, wantStatus: "ok", wantAttempts: []string{"error", "ok"}},
+		// A 5xx is retried twice on the same model (FAULTS.md F2), then falls over.
 		{name: "upstream 503 falls over", candidates: []string{"status-503", "ok-a"}, wantCode: 200, wantText: "answer from ok-a", wantDone: true,
-			wantCalls: []string{"status-503", "ok-a"}, wantStatus: "ok", wantAttempts: []string{"error", "ok"}},
+			wantCalls: []string{"status-503", "status-503", "status-503", "ok-a"}, wantStatus: "ok", wantAttempts: []string{"error", "error", "error", "ok"}},
 		{name: "silent upstream falls over (F3)", candidates: []string{"silent", "ok-a"}, timeout: 300 * time.Millisecond, wantCode: 200, wantText: "answer from ok-a", wantDone: true,
 			wantCalls: []string{"silent", "ok-a"}, wantStatus: "ok", wantAttempts: []string{"timeout", "ok"}},
 		{name: "cut after first chunk ends with an error event (F4)", candidates: []string{"cut-after", "ok-a"}, wantCode: 200, wantText: "answer ", wantErrEvent: true,
@@ -255,7 +256,7 @@ func TestChatStreamFaults(t *testing.T) {
 		{name: "stall mid-stream ends by the idle timer (F5)", candidates: []string{"stall", "ok-a"}, timeout: 300 * time.Millisecond, wantCode: 200, wantText: "answer ", wantErrEvent: true,
 			wantCalls: []string{"stall"}, wantStatus: "error", wantAttempts: []string{"timeout"}},
 		{name: "all fail before the first byte: a JSON error", candidates: []string{"status-503", "cut-before"}, wantCode: 502,
-			wantCalls: []string{"status-503", "cut-before"}, wantStatus: "error", wantAttempts: []string{"error", "error"}},
+			wantCalls: []string{"status-503", "status-503", "status-503", "cut-before"}, wantStatus: "error", wantAttempts: []string{"error", "error", "error", "error"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/openai/openai-go/v3"
@@ -141,6 +143,9 @@ func (c *Client) callError(ctx context.Context, err error) *router.CallError {
 	switch {
 	case errors.As(err, &apiErr):
 		ce := &router.CallError{Outcome: router.OutcomeError, StatusCode: apiErr.StatusCode, Err: err}
+		if apiErr.Response != nil {
+			ce.RetryAfter = RetryAfter(apiErr.Response.Header, time.Now())
+		}
 		switch code := apiErr.StatusCode; {
 		case code == http.StatusTooManyRequests:
 			ce.Message = "provider rate limit (429)"
@@ -197,6 +202,32 @@ func toParams(msgs []router.Message) []openai.ChatCompletionMessageParamUnion {
 		}
 	}
 	return out
+}
+
+// RetryAfter reads how long a provider asks to be left alone:
+// retry-after-ms (OpenAI's, fractional milliseconds), else Retry-After as
+// seconds or an HTTP date. Absent, negative or unreadable values give 0;
+// the caller decides what a huge value means.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && ms > 0 && ms < 1e12 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs > 1e9 {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
 
 func truncate(s string, n int) string {

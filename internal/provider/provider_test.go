@@ -153,3 +153,47 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 	r2()
 }
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		hdr  map[string]string
+		want time.Duration
+	}{
+		{"seconds", map[string]string{"Retry-After": "2"}, 2 * time.Second},
+		{"fractional seconds", map[string]string{"Retry-After": "0.5"}, 500 * time.Millisecond},
+		{"milliseconds header wins", map[string]string{"Retry-After-Ms": "250", "Retry-After": "9"}, 250 * time.Millisecond},
+		{"http date", map[string]string{"Retry-After": now.Add(30 * time.Second).Format(http.TimeFormat)}, 30 * time.Second},
+		{"date in the past", map[string]string{"Retry-After": now.Add(-time.Minute).Format(http.TimeFormat)}, 0},
+		{"negative", map[string]string{"Retry-After": "-5"}, 0},
+		{"garbage", map[string]string{"Retry-After": "soon"}, 0},
+		{"absurd stays large for the caller to refuse", map[string]string{"Retry-After": "86400"}, 24 * time.Hour},
+		{"absent", nil, 0},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		for k, v := range tt.hdr {
+			h.Set(k, v)
+		}
+		if got := RetryAfter(h, now); got != tt.want {
+			t.Errorf("%s: RetryAfter = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRetryAfterReachesCallError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(429)
+		fmt.Fprint(w, `{"error":{"message":"slow down","type":"rate_limit","code":"rate_limited"}}`)
+	}))
+	defer srv.Close()
+	c := New(config.Provider{Name: "p", BaseURL: srv.URL + "/v1"}, Options{})
+	_, err := c.Complete(context.Background(), router.Call{Model: "m", Messages: []router.Message{{Role: "user", Content: "hi"}}})
+	var ce *router.CallError
+	if !errors.As(err, &ce) || ce.StatusCode != 429 || ce.RetryAfter != 3*time.Second {
+		t.Fatalf("err = %#v, want a 429 CallError with RetryAfter 3s", err)
+	}
+}
