@@ -55,6 +55,9 @@ type Server struct {
 type Provider struct {
 	Name    string `yaml:"name"`
 	BaseURL string `yaml:"base_url"`
+	// Kind selects the parameter dialect: openai, anthropic, groq,
+	// ollama, vllm or openai-compatible (the default).
+	Kind string `yaml:"kind"`
 	// APIKeyEnv names the environment variable holding the key; empty for
 	// providers that need none (Ollama, vLLM, the demo upstream).
 	APIKeyEnv         string `yaml:"api_key_env"`
@@ -83,6 +86,9 @@ type Classifier struct {
 	Timeout   time.Duration `yaml:"timeout"`
 	CacheSize int           `yaml:"cache_size"`
 }
+
+// validKinds are the provider dialects internal/provider knows.
+var validKinds = map[string]bool{"openai": true, "anthropic": true, "groq": true, "ollama": true, "vllm": true, "openai-compatible": true}
 
 // Default returns the embedded default configuration, keys read through
 // getenv.
@@ -155,6 +161,11 @@ func (c *Config) applyDefaults() {
 	if s.ShutdownTimeout <= 0 {
 		s.ShutdownTimeout = 30 * time.Second
 	}
+	for i := range c.Providers {
+		if c.Providers[i].Kind == "" {
+			c.Providers[i].Kind = "openai-compatible"
+		}
+	}
 	if c.Classifier.Timeout <= 0 {
 		c.Classifier.Timeout = 3 * time.Second
 	}
@@ -180,6 +191,9 @@ func (c *Config) Validate() error {
 		providers[p.Name] = true
 		if p.BaseURL == "" {
 			bad("providers[%s].base_url: must be set", p.Name)
+		}
+		if !validKinds[p.Kind] {
+			bad("providers[%s].kind: %q: want one of openai, anthropic, groq, ollama, vllm, openai-compatible", p.Name, p.Kind)
 		}
 		if p.APIKeyEnv != "" && p.APIKey == "" {
 			bad("providers[%s].api_key_env: environment variable %s is not set", p.Name, p.APIKeyEnv)

@@ -71,6 +71,7 @@ func TestParseRejects(t *testing.T) {
 		{"unknown baseline", "baseline_model: big", "baseline_model: gpt-9", `baseline_model: unknown model "gpt-9"`},
 		{"unknown key", "baseline_model: big", "baseline_model: big\nbaseline: big", "field baseline not found"},
 		{"exploration out of range", "baseline_model: big", "baseline_model: big\nexploration: 0.7", "exploration: 0.7"},
+		{"unknown provider kind", "{name: local,", "{name: local, kind: bedrock,", `providers[local].kind: "bedrock"`},
 		{"negative price", "input_per_mtok: 2,", "input_per_mtok: -2,", "models[big]: prices must not be negative"},
 	}
 	for _, tt := range tests {

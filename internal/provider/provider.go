@@ -25,6 +25,7 @@ import (
 // Client runs calls against one provider. It implements router.Completer.
 type Client struct {
 	name    string
+	kind    string
 	api     openai.Client
 	limiter *rate.Limiter // nil: no request rate limit
 	slots   chan struct{} // nil: no concurrency limit
@@ -60,6 +61,7 @@ func New(p config.Provider, opts Options) *Client {
 	}
 	c := &Client{
 		name: p.Name,
+		kind: p.Kind,
 		api: openai.NewClient(
 			option.WithBaseURL(p.BaseURL),
 			option.WithAPIKey(key),
@@ -99,7 +101,7 @@ func (c *Client) Complete(ctx context.Context, call router.Call) (router.Reply, 
 	}
 	defer release()
 
-	resp, err := c.api.Chat.Completions.New(ctx, newParams(call))
+	resp, err := c.api.Chat.Completions.New(ctx, c.newParams(call))
 	if err != nil {
 		return router.Reply{}, c.callError(ctx, err)
 	}
@@ -169,22 +171,56 @@ func (c *Client) callError(ctx context.Context, err error) *router.CallError {
 	}
 }
 
-// newParams translates call into the SDK's request.
-func newParams(call router.Call) openai.ChatCompletionNewParams {
+// anthropicMaxTokens is sent when a call to Anthropic's endpoint names no
+// limit: its API requires one, unlike OpenAI's.
+const anthropicMaxTokens = 4096
+
+// newParams translates call into the SDK's request, in the parameter
+// dialect of the provider's kind: a routed request may land on any
+// provider, so the client's parameters are adapted rather than refused.
+func (c *Client) newParams(call router.Call) openai.ChatCompletionNewParams {
+	msgs := call.Messages
+	if c.kind != "openai" {
+		// Only OpenAI knows the "developer" role; elsewhere it is a system
+		// message.
+		msgs = developerAsSystem(msgs)
+	}
 	params := openai.ChatCompletionNewParams{
 		Model:    call.Model,
-		Messages: toParams(call.Messages),
+		Messages: toParams(msgs),
 	}
 	if call.MaxTokens > 0 {
 		params.MaxTokens = openai.Int(int64(call.MaxTokens))
+	} else if c.kind == "anthropic" {
+		params.MaxTokens = openai.Int(anthropicMaxTokens)
 	}
-	if call.Temperature != nil {
-		params.Temperature = openai.Float(*call.Temperature)
+	if t := call.Temperature; t != nil {
+		temp := *t
+		if c.kind == "anthropic" {
+			// Anthropic accepts 0..1 where OpenAI accepts 0..2.
+			temp = min(temp, 1)
+		}
+		params.Temperature = openai.Float(temp)
 	}
 	if call.TopP != nil {
 		params.TopP = openai.Float(*call.TopP)
 	}
 	return params
+}
+
+func developerAsSystem(msgs []router.Message) []router.Message {
+	for i, m := range msgs {
+		if m.Role == "developer" {
+			out := append([]router.Message(nil), msgs...)
+			for j := i; j < len(out); j++ {
+				if out[j].Role == "developer" {
+					out[j].Role = "system"
+				}
+			}
+			return out
+		}
+	}
+	return msgs
 }
 
 func toParams(msgs []router.Message) []openai.ChatCompletionMessageParamUnion {

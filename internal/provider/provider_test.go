@@ -197,3 +197,51 @@ func TestRetryAfterReachesCallError(t *testing.T) {
 		t.Fatalf("err = %#v, want a 429 CallError with RetryAfter 3s", err)
 	}
 }
+
+// TestDialects checks what each provider kind receives for the same call.
+func TestDialects(t *testing.T) {
+	temp := 1.6
+	call := router.Call{Model: "m", Temperature: &temp, Messages: []router.Message{
+		{Role: "developer", Content: "be brief"}, {Role: "user", Content: "hi"},
+	}}
+	tests := []struct {
+		kind        string
+		wantTemp    float64
+		wantMax     int
+		wantDevRole string
+	}{
+		{"openai", 1.6, 0, "developer"},
+		{"anthropic", 1, anthropicMaxTokens, "system"},
+		{"groq", 1.6, 0, "system"},
+		{"openai-compatible", 1.6, 0, "system"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			var got struct {
+				Temperature float64 `json:"temperature"`
+				MaxTokens   int     `json:"max_tokens"`
+				Messages    []struct {
+					Role string `json:"role"`
+				} `json:"messages"`
+			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+					t.Errorf("decode: %v", err)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
+			}))
+			defer srv.Close()
+			c := New(config.Provider{Name: "p", Kind: tt.kind, BaseURL: srv.URL + "/v1"}, Options{})
+			if _, err := c.Complete(context.Background(), call); err != nil {
+				t.Fatal(err)
+			}
+			if got.Temperature != tt.wantTemp || got.MaxTokens != tt.wantMax || len(got.Messages) != 2 || got.Messages[0].Role != tt.wantDevRole {
+				t.Errorf("sent temperature %v max_tokens %d first role %v; want %v %d %s", got.Temperature, got.MaxTokens, got.Messages, tt.wantTemp, tt.wantMax, tt.wantDevRole)
+			}
+		})
+	}
+	if call.Messages[0].Role != "developer" {
+		t.Errorf("translation modified the caller's messages")
+	}
+}

@@ -26,7 +26,7 @@ func (c *Client) Stream(ctx context.Context, call router.Call) (router.ChunkStre
 	if err != nil {
 		return nil, err
 	}
-	params := newParams(call)
+	params := c.newParams(call)
 	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
 	// The SDK sends the request here and keeps an HTTP error status in
 	// the stream's Err, so a refusal is known before any chunk is read.
