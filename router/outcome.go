@@ -121,7 +121,7 @@ func AutoOutcomes(rec Record, w OutcomeWeights) []Outcome {
 				source = SourceLength
 			}
 		}
-		if source == "" {
+		if source == "" || unavailable(a.StatusCode) {
 			continue
 		}
 		if a.Status != OutcomeOK && i < answered {
@@ -215,4 +215,12 @@ type Observation struct {
 	Propensity   float64
 	Explored     bool
 	TableVersion int64
+}
+
+// unavailable reports whether a failed call's status says the provider
+// was unavailable (rate limit, overload, credentials) rather than that the
+// model could not answer: such failures say nothing about the model's
+// ability and teach the learner nothing.
+func unavailable(status int) bool {
+	return status == 429 || status == 401 || status == 403 || status >= 500
 }

@@ -14,11 +14,15 @@ const (
 
 // Attempt is one call to one model while serving a request.
 type Attempt struct {
-	Model            string `json:"model"`
-	Provider         string `json:"provider"`
-	Status           string `json:"status"`
-	Error            string `json:"error,omitempty"` // safe for clients: no keys, no URLs
-	FinishReason     string `json:"finish_reason,omitempty"`
+	Model        string `json:"model"`
+	Provider     string `json:"provider"`
+	Status       string `json:"status"`
+	Error        string `json:"error,omitempty"` // safe for clients: no keys, no URLs
+	FinishReason string `json:"finish_reason,omitempty"`
+	// StatusCode is the provider's HTTP status on a failed call, zero if
+	// none: it tells "the provider was unavailable" (429, 5xx) from "the
+	// model could not answer".
+	StatusCode       int    `json:"status_code,omitempty"`
 	LatencyMS        int64  `json:"latency_ms"`
 	PromptTokens     int    `json:"prompt_tokens,omitempty"`
 	CompletionTokens int    `json:"completion_tokens,omitempty"`

@@ -530,7 +530,7 @@ func (s *Service) failed(ctx context.Context, err error, att *Attempt) {
 	var ce *CallError
 	switch {
 	case errors.As(err, &ce):
-		att.Status, att.Error = ce.Outcome, ce.Message
+		att.Status, att.Error, att.StatusCode = ce.Outcome, ce.Message, ce.StatusCode
 	case ctx.Err() != nil:
 		att.Status, att.Error = OutcomeCancelled, "client went away"
 	case errors.Is(err, context.DeadlineExceeded):

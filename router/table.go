@@ -115,6 +115,9 @@ type Provenance struct {
 	// Stats holds per-bucket, per-model fitted figures, keyed
 	// bucket -> model.
 	Stats map[string]map[string]ModelStat `json:"stats,omitempty"`
+	// Params are the fitting parameters by name (quality target, prior,
+	// credibility...), so a version says what it was fitted to.
+	Params map[string]float64 `json:"params,omitempty"`
 }
 
 // ModelStat is the evidence about one model in one bucket.

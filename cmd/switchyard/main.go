@@ -38,6 +38,13 @@ commands:
   serve     [--config F] [--addr :8080]       run the HTTP service (migrates the database first)
   migrate   up|down|status [--config F]       manage the database schema
   upstream  [--dataset F] [--addr A]          demo OpenAI-compatible upstream answering as a dataset's models
+  table     list|show V|diff A [B]|promote V|rollback [--json]
+                                              routing-table versions: inspect, compare, activate, roll back
+  replay    --dataset F --target URL [--feedback] [--rate R] [--limit N] [--split train|test|all]
+                                              drive a running service with a dataset's prompts (and their outcomes as feedback)
+  dataset   import --format F IN OUT          convert a public routing dataset (routellm, routerbench, llmrouter)
+  eval      --dataset F [--prices P] [--policy P]... [--train-frac 0.5] [--seed 1] [--json] [--report DIR]
+                                              replay a labeled dataset through routing policies, offline
 
 The database comes from DATABASE_URL (postgres://...); unset, an SQLite file under ./data/.
 Run 'switchyard <command> --help' for a command's flags.`
@@ -57,6 +64,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "upstream":
 		return upstreamCmd(ctx, rest, getenv, stdout, stderr)
+	case "table":
+		return tableCmd(ctx, rest, getenv, stdout, stderr)
+	case "replay":
+		return replayCmd(ctx, rest, getenv, stdout, stderr)
+	case "dataset":
+		return datasetCmd(ctx, rest, stdout, stderr)
+	case "eval":
+		return evalCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -28,6 +28,10 @@ const defaultDatabase = "sqlite:data/switchyard.db"
 // version, so a promotion goes live on every replica without a restart.
 const tablePollInterval = 5 * time.Second
 
+// recentIDs is how many request ids serve remembers for /feedback, far
+// more than the recorder buffers between writes.
+const recentIDs = 50000
+
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -111,11 +115,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	rec := recorder.New(st, recorder.Options{Logger: log})
+	// Feedback may beat its request's row to the database; the recent
+	// ids let /feedback know the request exists meanwhile.
+	recent := httpapi.NewRecentIDs(rec, recentIDs)
 	svc, err := router.NewService(router.Options{
 		Models:     cfg.Catalog(),
 		Completers: completers,
 		Classifier: classify.NewCascade(cascade),
-		Recorder:   rec,
+		Recorder:   recent,
 		Baseline:   cfg.Baseline,
 		Version:    version,
 		Timeout:    cfg.Server.AttemptTimeout,
@@ -130,6 +137,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	api := httpapi.New(httpapi.Options{
 		Router:         svc,
 		Spend:          st,
+		Feedback:       st,
+		Recent:         recent,
 		Baseline:       cfg.Baseline,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		RequestTimeout: cfg.Server.RequestTimeout,

@@ -39,6 +39,18 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Checks are run by /readyz, by name.
 	Checks map[string]Check
+	// Feedback stores POST /feedback outcomes; nil leaves the route out.
+	Feedback FeedbackStore
+	// Recent knows the requests this process recorded whose rows may not
+	// be written yet (optional).
+	Recent RecentSet
+	// FeedbackGrace is how long feedback for an unknown id waits for its
+	// request to be written before it is a 404; zero means 600ms,
+	// negative means no wait.
+	FeedbackGrace time.Duration
+	// OutcomeWeights overrides router.DefaultOutcomeWeights (optional).
+	OutcomeWeights *router.OutcomeWeights
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -86,6 +98,9 @@ func (s *Server) Handler() http.Handler {
 	})
 
 	engine.POST("/ask", s.ask)
+	if s.opts.Feedback != nil {
+		engine.POST("/feedback", s.feedback)
+	}
 	engine.GET("/costs/today", s.costsToday)
 	engine.GET("/costs", s.costs)
 	engine.GET("/healthz", s.healthz)

@@ -44,9 +44,10 @@ func (requestRow) TableName() string { return "requests" }
 // keeps a chunk far below both drivers' limits on bound parameters.
 const insertChunk = 500
 
-// InsertRequests writes recs in one transaction. A record whose id is
-// already stored is skipped, so a batch retried after an ambiguous failure
-// never duplicates a row.
+// InsertRequests writes recs, and the automatic outcome signals derived
+// from them (router.AutoOutcomes), in one transaction. A record whose id
+// is already stored is skipped, so a batch retried after an ambiguous
+// failure never duplicates a row or a signal.
 func (s *Store) InsertRequests(ctx context.Context, recs []router.Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -60,8 +61,12 @@ func (s *Store) InsertRequests(ctx context.Context, recs []router.Record) error 
 		rows[i] = row
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).
+		err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).
 			CreateInBatches(rows, insertChunk).Error
+		if err != nil {
+			return err
+		}
+		return insertAutoOutcomes(tx, recs)
 	})
 	if err != nil {
 		return fmt.Errorf("insert %d requests: %w", len(recs), err)

@@ -54,17 +54,27 @@ CREATE TABLE table_versions (
 -- At most one version is active.
 CREATE UNIQUE INDEX table_versions_one_active ON table_versions (status) WHERE status = 'active';
 
--- Outcome signals the learner learns from. No foreign key to requests:
--- request rows are written asynchronously, so feedback can arrive first.
+-- Outcome signals the learner learns from: explicit feedback and the
+-- automatic signals derived from each request record as it is written.
+-- No foreign key to requests: request rows are written asynchronously, so
+-- feedback can arrive first; readers join on request_id.
 CREATE TABLE outcomes (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    request_id TEXT NOT NULL,
-    model      TEXT NOT NULL DEFAULT '',
-    source     TEXT NOT NULL,
-    score      REAL NOT NULL CHECK (score >= 0 AND score <= 1),
-    created_at TIMESTAMP NOT NULL
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id  TEXT NOT NULL,
+    -- Index into the request's attempts; -1 means the answer, whichever
+    -- attempt gave it (feedback, which may precede the request row).
+    attempt     INTEGER NOT NULL DEFAULT -1,
+    model       TEXT NOT NULL DEFAULT '',
+    source      TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '',
+    score       REAL NOT NULL CHECK (score >= 0 AND score <= 1),
+    weight      REAL NOT NULL DEFAULT 1 CHECK (weight >= 0),
+    cost_micros BIGINT NOT NULL DEFAULT 0,
+    created_at  TIMESTAMP NOT NULL
 );
-CREATE INDEX outcomes_request_id_idx ON outcomes (request_id);
+-- One signal of a source per attempt: a second feedback replaces the
+-- first, and a request batch written twice adds no signals.
+CREATE UNIQUE INDEX outcomes_once ON outcomes (request_id, attempt, source);
 CREATE INDEX outcomes_created_at_idx ON outcomes (created_at);
 
 -- +goose Down

@@ -1,0 +1,251 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/storetest"
+	"github.com/switchyard/switchyard/router"
+)
+
+func newFeedbackServer(t *testing.T, fs FeedbackStore, recent RecentSet, grace time.Duration) *httptest.Server {
+	t.Helper()
+	s := New(Options{
+		Router:        &echoRouter{},
+		Spend:         fixedSpend{},
+		MaxBodyBytes:  1024,
+		Feedback:      fs,
+		Recent:        recent,
+		FeedbackGrace: grace,
+		Now:           func() time.Time { return time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC) },
+	})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestFeedback runs the endpoint through the real gin engine and the
+// real store on each dialect; the steps share one database, in order.
+func TestFeedback(t *testing.T) {
+	steps := []struct {
+		name      string
+		body      string
+		wantCode  int
+		wantParam string  // for 4xx: the field named
+		wantScore float64 // for 200: the stored feedback score afterwards
+	}{
+		{"success", `{"id":"req_a","success":true}`, 200, "", 1},
+		{"failure replaces", `{"id":"req_a","success":false}`, 200, "", 0},
+		{"score replaces", `{"id":"req_a","score":0.75}`, 200, "", 0.75},
+		{"unknown id", `{"id":"req_nobody","success":true}`, 404, "id", 0},
+		{"bad JSON", `{"id":"req_a",`, 400, "body", 0},
+		{"not an object", `[1]`, 400, "body", 0},
+		{"id not a string", `{"id":7,"success":true}`, 400, "id", 0},
+		{"success not a boolean", `{"id":"req_a","success":"yes"}`, 400, "success", 0},
+		{"score not a number", `{"id":"req_a","score":"high"}`, 400, "score", 0},
+		{"score above 1", `{"id":"req_a","score":1.5}`, 400, "score", 0},
+		{"score below 0", `{"id":"req_a","score":-0.1}`, 400, "score", 0},
+		{"both", `{"id":"req_a","success":true,"score":1}`, 400, "score", 0},
+		{"neither", `{"id":"req_a"}`, 400, "score", 0},
+		{"no id", `{"success":true}`, 400, "id", 0},
+		{"empty id", `{"id":"","success":true}`, 400, "id", 0},
+		{"id too long", fmt.Sprintf(`{"id":%q,"success":true}`, strings.Repeat("x", 200)), 400, "id", 0},
+	}
+	for _, dialect := range storetest.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			st := storetest.Open(t, dialect)
+			ctx := context.Background()
+			if err := st.InsertRequests(ctx, []router.Record{{ID: "req_a", Time: time.Now(), Model: "cheap", Status: router.OutcomeOK}}); err != nil {
+				t.Fatal(err)
+			}
+			ts := newFeedbackServer(t, st, nil, -1)
+			for _, step := range steps {
+				code, body, _ := do(t, "POST", ts.URL+"/feedback", step.body)
+				if code != step.wantCode {
+					t.Fatalf("%s: status %d (%v), want %d", step.name, code, body, step.wantCode)
+				}
+				if code != 200 {
+					e, _ := body["error"].(map[string]any)
+					if e["param"] != step.wantParam {
+						t.Errorf("%s: error param = %v (%v), want %q", step.name, e["param"], body, step.wantParam)
+					}
+					continue
+				}
+				if body["id"] != "req_a" || body["score"] != step.wantScore || body["source"] != router.SourceFeedback {
+					t.Errorf("%s: body = %v", step.name, body)
+				}
+				assertFeedback(t, st, "req_a", step.wantScore)
+			}
+			// Nothing was stored for the rejected or unknown requests.
+			got, err := st.Outcomes(ctx, "req_nobody")
+			if err != nil || len(got) != 0 {
+				t.Errorf("Outcomes(req_nobody) = %v, %v; want none", got, err)
+			}
+		})
+	}
+}
+
+// assertFeedback checks that id has exactly one outcome, the feedback
+// with score want.
+func assertFeedback(t *testing.T, st *store.Store, id string, want float64) {
+	t.Helper()
+	got, err := st.Outcomes(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Source != router.SourceFeedback || got[0].Score != want || got[0].Attempt != router.AnswerAttempt {
+		t.Errorf("outcomes of %s = %+v, want one feedback scored %v", id, got, want)
+	}
+}
+
+// heldRecorder accepts records and writes them only when released, like
+// the real recorder between flushes.
+type heldRecorder struct {
+	mu   sync.Mutex
+	held []router.Record
+}
+
+func (h *heldRecorder) Record(ctx context.Context, rec router.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = append(h.held, rec)
+	return nil
+}
+
+func (h *heldRecorder) release(ctx context.Context, st *store.Store) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return st.InsertRequests(ctx, h.held)
+}
+
+// TestFeedbackBeforeRecordWritten: feedback arriving while the request's
+// record is still buffered is accepted through the recent-ids set, with
+// no waiting, and attributed to the answering model once the record is
+// written.
+func TestFeedbackBeforeRecordWritten(t *testing.T) {
+	st := storetest.Open(t, store.DialectSQLite)
+	ctx := context.Background()
+	held := &heldRecorder{}
+	recent := NewRecentIDs(held, 100)
+	rec := router.Record{ID: "req_buffered", Time: time.Now(), Complexity: router.Simple, Model: "cheap", Status: router.OutcomeOK, Propensity: 1,
+		Attempts: []router.Attempt{{Model: "cheap", Status: router.OutcomeOK, Cost: 9}}}
+	if err := recent.Record(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	ts := newFeedbackServer(t, st, recent, -1)
+
+	code, body, _ := do(t, "POST", ts.URL+"/feedback", `{"id":"req_buffered","score":0.5}`)
+	if code != 200 {
+		t.Fatalf("feedback for a buffered record: %d %v, want 200", code, body)
+	}
+	if err := held.release(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := st.Observations(ctx, rec.Time.Add(-time.Minute), rec.Time.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != 1 || obs[0].Model != "cheap" || obs[0].Score != 0.5 || obs[0].Cost != 9 {
+		t.Errorf("observations = %+v, want one of cheap scored 0.5 costing 9", obs)
+	}
+}
+
+// lateStore finds its request only on the third look, as when another
+// replica's recorder writes it a moment after the feedback arrives.
+type lateStore struct {
+	mu    sync.Mutex
+	looks int
+	puts  []router.Outcome
+}
+
+func (l *lateStore) HasRequest(ctx context.Context, id string) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.looks++
+	return id == "req_late" && l.looks >= 3, nil
+}
+
+func (l *lateStore) PutOutcome(ctx context.Context, o router.Outcome) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.puts = append(l.puts, o)
+	return nil
+}
+
+func TestFeedbackWaitsForLateRecord(t *testing.T) {
+	ls := &lateStore{}
+	// A grace far longer than the test needs: the third look succeeds.
+	ts := newFeedbackServer(t, ls, nil, time.Minute)
+	code, body, _ := do(t, "POST", ts.URL+"/feedback", `{"id":"req_late","success":true}`)
+	if code != 200 {
+		t.Fatalf("late feedback: %d %v, want 200", code, body)
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.looks != 3 || len(ls.puts) != 1 || ls.puts[0].RequestID != "req_late" {
+		t.Errorf("looks = %d, puts = %+v; want 3 looks and one put", ls.looks, ls.puts)
+	}
+}
+
+func TestFeedbackUnknownAfterGrace(t *testing.T) {
+	ls := &lateStore{}
+	ts := newFeedbackServer(t, ls, nil, 50*time.Millisecond)
+	code, body, _ := do(t, "POST", ts.URL+"/feedback", `{"id":"req_never","success":true}`)
+	if code != 404 {
+		t.Fatalf("feedback for an id that never appears: %d %v, want 404", code, body)
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.looks < 1 || len(ls.puts) != 0 {
+		t.Errorf("looks = %d, puts = %d; want at least 1 look and no put", ls.looks, len(ls.puts))
+	}
+}
+
+func TestFeedbackRouteNeedsStore(t *testing.T) {
+	_, ts := newTestServer(t, &echoRouter{}, fixedSpend{}, nil)
+	if code, body, _ := do(t, "POST", ts.URL+"/feedback", `{"id":"req_1","success":true}`); code != 404 {
+		t.Errorf("POST /feedback without a store: %d %v, want 404", code, body)
+	}
+}
+
+func TestRecentIDsForgetsOldest(t *testing.T) {
+	held := &heldRecorder{}
+	r := NewRecentIDs(held, 2)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "b", "c"} {
+		if err := r.Record(ctx, router.Record{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, want := range map[string]bool{"a": false, "b": true, "c": true, "d": false} {
+		if got := r.Seen(id); got != want {
+			t.Errorf("Seen(%s) = %v, want %v", id, got, want)
+		}
+	}
+	if len(held.held) != 4 {
+		t.Errorf("records passed on = %d, want 4", len(held.held))
+	}
+}
+
+// failingRecorder refuses every record.
+type failingRecorder struct{}
+
+func (failingRecorder) Record(ctx context.Context, rec router.Record) error {
+	return fmt.Errorf("record %s: buffer full", rec.ID)
+}
+
+func TestRecentIDsSkipsRefusedRecords(t *testing.T) {
+	r := NewRecentIDs(failingRecorder{}, 10)
+	if err := r.Record(context.Background(), router.Record{ID: "x"}); err == nil {
+		t.Fatal("Record through a failing recorder: got nil error")
+	}
+	if r.Seen("x") {
+		t.Error("Seen(x) after a refused record = true, want false")
+	}
+}
