@@ -207,6 +207,18 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Errorf("costs/today = %v, want savings against gpt-4o", costs)
 			}
 
+			resp, err := http.Get(in.url + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metricsText, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, want := range []string{`switchyard_requests_total{complexity=`, `switchyard_classifications_total{fallback="false",tier="cache"} 1`, `switchyard_table_version 1`} {
+				if !strings.Contains(string(metricsText), want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
+
 			in.shutdown(t)
 			st := openTestStore(t, in.dbURL)
 			for _, resp := range []map[string]any{first, second} {

@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/internal/classify"
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/httpapi"
+	"github.com/switchyard/switchyard/internal/metrics"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/recorder"
 	"github.com/switchyard/switchyard/internal/store"
@@ -117,8 +118,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rec := recorder.New(st, recorder.Options{Logger: log})
 	// Feedback may beat its request's row to the database; the recent
 	// ids let /feedback know the request exists meanwhile.
-	recent := httpapi.NewRecentIDs(rec, recentIDs)
-	svc, err := router.NewService(router.Options{
+	var svc *router.Service
+	mx := metrics.New(metrics.Gauges{
+		Pending:      rec.Pending,
+		Providers:    func() []router.ProviderHealth { return svc.Providers() },
+		TableVersion: func() int64 { return svc.Version().ID },
+	})
+	recent := httpapi.NewRecentIDs(mx.Recorder(rec), recentIDs)
+	svc, err = router.NewService(router.Options{
 		Models:     cfg.Catalog(),
 		Completers: completers,
 		Classifier: classify.NewCascade(cascade),
@@ -139,6 +146,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Spend:          st,
 		Feedback:       st,
 		Recent:         recent,
+		Metrics:        mx.Handler(),
 		Baseline:       cfg.Baseline,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		RequestTimeout: cfg.Server.RequestTimeout,
@@ -165,7 +173,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           api.Handler(),
+		Handler:           mx.Instrument(api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

@@ -37,6 +37,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// RequestTimeout bounds one whole request, every attempt included.
 	RequestTimeout time.Duration
+	// Metrics serves GET /metrics (Prometheus); nil leaves it out.
+	Metrics http.Handler
 	// Checks are run by /readyz, by name.
 	Checks map[string]Check
 	// Feedback stores POST /feedback outcomes; nil leaves the route out.
@@ -105,6 +107,9 @@ func (s *Server) Handler() http.Handler {
 	engine.GET("/costs", s.costs)
 	engine.GET("/healthz", s.healthz)
 	engine.GET("/readyz", s.readyz)
+	if s.opts.Metrics != nil {
+		engine.GET("/metrics", gin.WrapH(s.opts.Metrics))
+	}
 	engine.POST("/v1/chat/completions", s.chatCompletions)
 	engine.GET("/v1/models", s.listModels)
 	engine.GET("/v1/models/*model", s.getModel)

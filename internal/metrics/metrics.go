@@ -1,0 +1,164 @@
+// Package metrics exposes Switchyard's Prometheus metrics. Request
+// metrics are derived from the records the service already keeps (a
+// router.Recorder decorator), so the domain carries no metrics code and
+// the numbers cannot disagree with the database.
+package metrics
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// Metrics owns one registry; there is no global state.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requests     *prometheus.CounterVec
+	attempts     *prometheus.CounterVec
+	tokens       *prometheus.CounterVec
+	costMicros   *prometheus.CounterVec
+	baseline     prometheus.Counter
+	latency      *prometheus.HistogramVec
+	classified   *prometheus.CounterVec
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+}
+
+// Gauges are read at scrape time from the running service.
+type Gauges struct {
+	// Pending is the number of records waiting for the database.
+	Pending func() int
+	// Providers reports each provider's health.
+	Providers func() []router.ProviderHealth
+	// TableVersion is the active routing-table version.
+	TableVersion func() int64
+}
+
+// New registers every metric on a fresh registry.
+func New(g Gauges) *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	m := &Metrics{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_requests_total", Help: "Served requests by endpoint, complexity, answering model and status.",
+		}, []string{"endpoint", "complexity", "model", "status"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_attempts_total", Help: "Calls to models by model, provider and outcome (retries and escalations included).",
+		}, []string{"model", "provider", "status"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_tokens_total", Help: "Tokens billed by model and kind (prompt, completion).",
+		}, []string{"model", "kind"}),
+		costMicros: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_cost_micros_total", Help: "Spend in micro-USD by model.",
+		}, []string{"model"}),
+		baseline: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchyard_baseline_cost_micros_total", Help: "What the baseline model would have cost for the same tokens, in micro-USD.",
+		}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "switchyard_request_duration_seconds", Help: "End-to-end request latency by complexity.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 10, 30, 60, 120},
+		}, []string{"complexity"}),
+		classified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_classifications_total", Help: "Classifications by the tier that answered and whether it was a fallback.",
+		}, []string{"tier", "fallback"}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_http_requests_total", Help: "HTTP requests by method and status code.",
+		}, []string{"method", "code"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "switchyard_http_request_duration_seconds", Help: "HTTP request latency.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"method"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.attempts, m.tokens, m.costMicros, m.baseline, m.latency, m.classified, m.httpRequests, m.httpDuration} {
+		f(c)
+	}
+	if g.Pending != nil {
+		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchyard_records_pending", Help: "Request records buffered, waiting for the database.",
+		}, func() float64 { return float64(g.Pending()) }))
+	}
+	if g.TableVersion != nil {
+		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchyard_table_version", Help: "The routing-table version in use.",
+		}, func() float64 { return float64(g.TableVersion()) }))
+	}
+	if g.Providers != nil {
+		f(&providerCollector{providers: g.Providers, desc: prometheus.NewDesc(
+			"switchyard_provider_up", "1 when routing may call the provider, 0 while it cools down, its breaker is open or it is disabled.",
+			[]string{"provider", "state"}, nil)})
+	}
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Instrument counts and times every HTTP request h serves.
+func (m *Metrics) Instrument(h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerDuration(m.httpDuration.MustCurryWith(nil),
+		promhttp.InstrumentHandlerCounter(m.httpRequests, h))
+}
+
+// Recorder returns a router.Recorder that updates the request metrics
+// from each record, then hands it to next.
+func (m *Metrics) Recorder(next router.Recorder) router.Recorder {
+	return recorderFunc(func(ctx context.Context, rec router.Record) error {
+		m.observe(rec)
+		return next.Record(ctx, rec)
+	})
+}
+
+func (m *Metrics) observe(rec router.Record) {
+	complexity := string(rec.Complexity)
+	m.requests.WithLabelValues(rec.Endpoint, complexity, rec.Model, rec.Status).Inc()
+	m.latency.WithLabelValues(complexity).Observe(float64(rec.LatencyMS) / 1000)
+	if rec.Analysis.Tier != "" {
+		m.classified.WithLabelValues(string(rec.Analysis.Tier), boolLabel(rec.Analysis.Fallback != "")).Inc()
+	}
+	for _, a := range rec.Attempts {
+		m.attempts.WithLabelValues(a.Model, a.Provider, a.Status).Inc()
+		m.tokens.WithLabelValues(a.Model, "prompt").Add(float64(a.PromptTokens))
+		m.tokens.WithLabelValues(a.Model, "completion").Add(float64(a.CompletionTokens))
+		m.costMicros.WithLabelValues(a.Model).Add(float64(a.Cost))
+	}
+	m.baseline.Add(float64(rec.BaselineCost))
+}
+
+func boolLabel(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+type recorderFunc func(ctx context.Context, rec router.Record) error
+
+func (f recorderFunc) Record(ctx context.Context, rec router.Record) error { return f(ctx, rec) }
+
+// providerCollector reports provider health at scrape time.
+type providerCollector struct {
+	providers func() []router.ProviderHealth
+	desc      *prometheus.Desc
+}
+
+func (c *providerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *providerCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.providers() {
+		up := 0.0
+		if p.State == "ok" {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, up, p.Provider, p.State)
+	}
+}
