@@ -35,6 +35,7 @@ type Tier string
 // Classifier tiers, in the order the cascade asks them.
 const (
 	TierCache     Tier = "cache"
+	TierLocal     Tier = "local" // the trained local model (internal/textmodel)
 	TierLLM       Tier = "llm"
 	TierHeuristic Tier = "heuristic"
 )

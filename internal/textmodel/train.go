@@ -1,0 +1,388 @@
+package textmodel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// Example is one training prompt and what is known about it.
+type Example struct {
+	Prompt string
+	// Analysis is the LLM classifier's analysis where one exists. Give it
+	// only if serving will have one too for such prompts; the model learns
+	// from the "has analysis" feature how far to trust it.
+	Analysis *router.Analysis
+	// Scores maps a candidate model to how well it answered, in [0, 1]
+	// (1 correct, 0 wrong, fractions for graded answers). A model missing
+	// here is unknown for this prompt and does not train its head.
+	Scores map[string]float64
+	// Category, when not empty, trains the category heads.
+	Category string
+}
+
+// Options configure Train. Zero values take the defaults.
+type Options struct {
+	// Models names the model heads, in order; default every model that
+	// appears in the examples' scores, sorted.
+	Models []string
+	// Features defaults to DefaultFeatures.
+	Features FeatureConfig
+	// L2 is the regularisation strength; default 1e-3. It applies to the
+	// weights an example touches, the usual sparse SGD approximation.
+	L2 float64
+	// LearningRate is AdaGrad's base step. Zero selects it per head from
+	// LearningRates by held-out log loss (see selectRates): the step
+	// size is the main regulariser here, and the best one differs
+	// between a clear signal and a faint one such as RouteLLM's.
+	LearningRate float64
+	// Epochs over the training examples; default 6.
+	Epochs int
+	// Holdout is the share of examples held out to calibrate the heads;
+	// default 0.1. Calibration is skipped (identity) when fewer than
+	// MinCalibration examples would be held out.
+	Holdout float64
+	// CategoryMin is the number of examples a category needs to get a
+	// head; 0 means no category heads.
+	CategoryMin int
+	// Seed fixes the shuffles: the same examples, options and seed give
+	// the same model, bit for bit.
+	Seed uint64
+	// Workers bounds the goroutines used; default GOMAXPROCS.
+	Workers int
+}
+
+// MinCalibration is the fewest held-out examples Platt scaling is fitted
+// on; with fewer, raw scores are used as they are.
+const MinCalibration = 50
+
+// ErrNoData is returned by Train when no example trains any head.
+var ErrNoData = errors.New("no training examples")
+
+func (o *Options) defaults() error {
+	if o.Features == (FeatureConfig{}) {
+		o.Features = DefaultFeatures()
+	}
+	if err := o.Features.Validate(); err != nil {
+		return fmt.Errorf("checking feature config: %w", err)
+	}
+	if o.L2 == 0 {
+		o.L2 = 1e-3
+	}
+	if o.Epochs == 0 {
+		o.Epochs = 6
+	}
+	if o.Holdout == 0 {
+		o.Holdout = 0.1
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	switch {
+	case o.L2 < 0 || math.IsNaN(o.L2):
+		return fmt.Errorf("l2 %g: must not be negative", o.L2)
+	case o.LearningRate < 0 || math.IsNaN(o.LearningRate):
+		return fmt.Errorf("learning rate %g: must be positive", o.LearningRate)
+	case o.Epochs < 0:
+		return fmt.Errorf("epochs %d: must be positive", o.Epochs)
+	case o.Holdout < 0 || o.Holdout >= 1:
+		return fmt.Errorf("holdout %g: want [0, 1)", o.Holdout)
+	}
+	return nil
+}
+
+// Train fits a model on examples. It returns ErrNoData when there is no
+// head to train, an error for invalid options or scores, and ctx's error
+// when ctx ends first.
+func Train(ctx context.Context, examples []Example, opts Options) (*Model, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	heads := headsOf(examples, opts)
+	if len(heads) == 0 || len(examples) == 0 {
+		return nil, ErrNoData
+	}
+	labels, err := labelsOf(examples, heads)
+	if err != nil {
+		return nil, err
+	}
+
+	// Shuffle once to split off the calibration slice.
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
+	order := rng.Perm(len(examples))
+	nHold := int(math.Round(opts.Holdout * float64(len(examples))))
+	if nHold < MinCalibration {
+		nHold = 0
+	}
+	hold, fit := order[:nHold], order[nHold:]
+	slices.Sort(fit) // epochs shuffle from a canonical order
+
+	vecs, err := extractAll(ctx, examples, opts.Features, opts.Workers)
+	if err != nil {
+		return nil, err
+	}
+	params := Params{L2: opts.L2, LearningRate: opts.LearningRate, Epochs: opts.Epochs, Holdout: opts.Holdout, Seed: opts.Seed}
+	m := newModel(opts.Features, params, len(examples), heads)
+	for h := range m.heads {
+		m.heads[h].LearningRate = opts.LearningRate
+	}
+	if opts.LearningRate == 0 {
+		if err := m.selectRates(ctx, hold, fit, vecs, labels, opts); err != nil {
+			return nil, err
+		}
+	}
+	epochs := epochOrders(fit, opts.Epochs, opts.Seed)
+	err = parallel(ctx, len(heads), opts.Workers, func(h int) error {
+		w, b, err := m.adagrad(ctx, h, vecs, labels, epochs, m.heads[h].LearningRate, opts.L2)
+		if err != nil {
+			return err
+		}
+		n := len(m.heads)
+		for j, x := range w {
+			m.w[j*n+h] = float32(x)
+		}
+		m.heads[h].Bias = float32(b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.calibrate(hold, vecs, labels)
+	return m, nil
+}
+
+// headsOf lists the model heads, then the category heads.
+func headsOf(examples []Example, opts Options) []Head {
+	models := opts.Models
+	if len(models) == 0 {
+		seen := map[string]bool{}
+		for _, ex := range examples {
+			for name := range ex.Scores {
+				seen[name] = true
+			}
+		}
+		for name := range seen {
+			models = append(models, name)
+		}
+		sort.Strings(models)
+	}
+	var heads []Head
+	for _, name := range models {
+		heads = append(heads, Head{Name: name, Kind: KindModel, PlattA: 1})
+	}
+	if opts.CategoryMin > 0 {
+		count := map[string]int{}
+		for _, ex := range examples {
+			if ex.Category != "" {
+				count[ex.Category]++
+			}
+		}
+		var cats []string
+		for c, n := range count {
+			if n >= opts.CategoryMin {
+				cats = append(cats, c)
+			}
+		}
+		sort.Strings(cats)
+		for _, c := range cats {
+			heads = append(heads, Head{Name: c, Kind: KindCategory, PlattA: 1})
+		}
+	}
+	return heads
+}
+
+// labelsOf returns the label matrix, labels[i*len(heads)+h], NaN where
+// unknown, and fills each head's Samples and Mean.
+func labelsOf(examples []Example, heads []Head) ([]float32, error) {
+	n := len(heads)
+	labels := make([]float32, len(examples)*n)
+	sums := make([]float64, n)
+	hasCategory := false
+	for h := range heads {
+		hasCategory = hasCategory || heads[h].Kind == KindCategory
+	}
+	for i, ex := range examples {
+		for h := range heads {
+			y := float32(math.NaN())
+			switch heads[h].Kind {
+			case KindModel:
+				if s, ok := ex.Scores[heads[h].Name]; ok {
+					if !(s >= 0 && s <= 1) {
+						return nil, fmt.Errorf("example %d: model %q: score %g outside [0, 1]", i, heads[h].Name, s)
+					}
+					y = float32(s)
+				}
+			case KindCategory:
+				if ex.Category != "" {
+					y = float32(b2f(ex.Category == heads[h].Name))
+				}
+			}
+			labels[i*n+h] = y
+			if !math.IsNaN(float64(y)) {
+				heads[h].Samples++
+				sums[h] += float64(y)
+			}
+		}
+	}
+	for h := range heads {
+		if heads[h].Samples > 0 {
+			heads[h].Mean = sums[h] / float64(heads[h].Samples)
+		}
+	}
+	return labels, nil
+}
+
+// extractAll computes every example's features, in parallel; each
+// vector is independent of the others, so the result does not depend on
+// scheduling.
+func extractAll(ctx context.Context, examples []Example, cfg FeatureConfig, workers int) ([]Vector, error) {
+	vecs := make([]Vector, len(examples))
+	const chunk = 256
+	chunks := (len(examples) + chunk - 1) / chunk
+	exs := make(chan *Extractor, workers)
+	for range workers {
+		ex, err := NewExtractor(cfg)
+		if err != nil {
+			return nil, err
+		}
+		exs <- ex
+	}
+	err := parallel(ctx, chunks, workers, func(c int) error {
+		ex := <-exs
+		defer func() { exs <- ex }()
+		var v Vector
+		for i := c * chunk; i < min((c+1)*chunk, len(examples)); i++ {
+			ex.Extract(examples[i].Prompt, examples[i].Analysis, &v)
+			// Exact-size copies: the training set is held in memory.
+			vecs[i] = Vector{Idx: slices.Clone(v.Idx), Val: slices.Clone(v.Val)}
+		}
+		return nil
+	})
+	return vecs, err
+}
+
+// epochOrders returns the example order of each epoch, a seeded shuffle
+// of fit, shared by every head.
+func epochOrders(fit []int, epochs int, seed uint64) [][]int32 {
+	orders := make([][]int32, epochs)
+	for e := range orders {
+		o := make([]int32, len(fit))
+		for i, x := range fit {
+			o[i] = int32(x)
+		}
+		r := rand.New(rand.NewPCG(seed, uint64(e)+1))
+		r.Shuffle(len(o), func(i, j int) { o[i], o[j] = o[j], o[i] })
+		orders[e] = o
+	}
+	return orders
+}
+
+// adagrad runs AdaGrad with step lr on head h's cross-entropy loss with
+// L2 strength l2, over the examples in epochs, and returns the weights
+// and bias.
+func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []float32, epochs [][]int32, lr, l2 float64) ([]float64, float64, error) {
+	n := len(m.heads)
+	dim := m.features.Dim()
+	w := make([]float64, dim)
+	g2 := make([]float64, dim)
+	var b, gb2 float64
+	const eps = 1e-8
+	for _, order := range epochs {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, fmt.Errorf("training head %s: %w", m.heads[h].Name, err)
+		}
+		for _, i := range order {
+			y := float64(labels[int(i)*n+h])
+			if math.IsNaN(y) {
+				continue
+			}
+			v := &vecs[i]
+			z := b
+			for k, j := range v.Idx {
+				z += w[j] * float64(v.Val[k])
+			}
+			d := sigmoid(z) - y
+			for k, j := range v.Idx {
+				g := d*float64(v.Val[k]) + l2*w[j]
+				g2[j] += g * g
+				w[j] -= lr * g / (math.Sqrt(g2[j]) + eps)
+			}
+			gb2 += d * d
+			b -= lr * d / (math.Sqrt(gb2) + eps)
+		}
+	}
+	return w, b, nil
+}
+
+// calibrate fits each head's Platt parameters on the held-out examples,
+// scoring them with the final float32 weights exactly as Predict will.
+func (m *Model) calibrate(hold []int, vecs []Vector, labels []float32) {
+	if len(hold) == 0 {
+		return
+	}
+	n := len(m.heads)
+	z := make([]float64, n)
+	zs := make([][]float64, n)
+	ys := make([][]float64, n)
+	for _, i := range hold {
+		m.scores(&vecs[i], z)
+		for h := range n {
+			y := float64(labels[i*n+h])
+			if math.IsNaN(y) {
+				continue
+			}
+			zs[h] = append(zs[h], z[h])
+			ys[h] = append(ys[h], y)
+		}
+	}
+	for h := range n {
+		if len(zs[h]) >= MinCalibration {
+			m.heads[h].PlattA, m.heads[h].PlattB = fitPlatt(zs[h], ys[h])
+		}
+	}
+}
+
+// parallel calls fn(0..n-1) on up to workers goroutines and returns the
+// first error.
+func parallel(ctx context.Context, n, workers int, fn func(int) error) error {
+	next := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err == nil {
+		err = <-errs
+	}
+	return err
+}
