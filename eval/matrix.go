@@ -3,7 +3,6 @@ package eval
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 
@@ -65,12 +64,8 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 	if M == 0 {
 		return nil, errors.New("prepare dataset: no model outcomes")
 	}
-	hasTrain, hasTest := false, false
-	for i := range items {
-		hasTrain = hasTrain || items[i].Split == "train"
-		hasTest = hasTest || items[i].Split == "test"
-	}
-	if hasTrain && hasTest {
+	fixed := datasets.FixedSplit(items)
+	if fixed {
 		mx.Split = SplitDataset
 	}
 
@@ -119,7 +114,7 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 			mx.Quality[base+m] = o.Score
 			mx.Cost[base+m] = cost
 		}
-		if mx.isTrain(it, opts) {
+		if datasets.SplitOf(it, fixed, opts.TrainFrac, opts.Seed) == datasets.SplitTrain {
 			mx.Train = append(mx.Train, row)
 		} else {
 			mx.Test = append(mx.Test, row)
@@ -152,29 +147,6 @@ func callCost(it *datasets.Item, model string, o datasets.Outcome, a router.Anal
 		ct = *o.CompletionTokens
 	}
 	return (float64(pt)*p.InputPerMTok + float64(ct)*p.OutputPerMTok) / 1e6, nil
-}
-
-// isTrain places an item: by its split field when the dataset fixes one,
-// else by a seeded hash of its id, which keeps an item on the same side
-// whatever else the file holds (a --source filter, say).
-func (mx *Matrix) isTrain(it *datasets.Item, opts PrepareOptions) bool {
-	if mx.Split == SplitDataset && (it.Split == "train" || it.Split == "test") {
-		return it.Split == "train"
-	}
-	h := fnv.New64a()
-	h.Write([]byte(it.ID))
-	// FNV alone leaves similar ids ("id-1", "id-2") with similar high
-	// bits; the finaliser spreads them uniformly.
-	u := float64(mix64(h.Sum64()^mix64(opts.Seed))>>11) / (1 << 53)
-	return u < opts.TrainFrac
-}
-
-// mix64 is SplitMix64's finaliser, a bijective bit mixer.
-func mix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
 }
 
 // N is the number of prompts.

@@ -40,9 +40,10 @@ commands:
   upstream  [--dataset F] [--addr A]          demo OpenAI-compatible upstream answering as a dataset's models
   table     list|show V|diff A [B]|promote V|rollback [--json]
                                               routing-table versions: inspect, compare, activate, roll back
-  replay    --dataset F --target URL [--feedback] [--rate R] [--limit N] [--split train|test|all]
+  replay    --dataset F --target URL [--feedback] [--rate R] [--limit N] [--offset N] [--split train|test|all]
                                               drive a running service with a dataset's prompts (and their outcomes as feedback)
   dataset   import --format F IN OUT          convert a public routing dataset (routellm, routerbench, llmrouter)
+  learn     [--dry-run] [--config F] [--json]   fit a routing table from recorded outcomes now, gate it, promote it if better
   eval      --dataset F [--prices P] [--policy P]... [--train-frac 0.5] [--seed 1] [--json] [--report DIR]
                                               replay a labeled dataset through routing policies, offline
 
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return datasetCmd(ctx, rest, stdout, stderr)
 	case "eval":
 		return evalCmd(ctx, rest, getenv, stdout, stderr)
+	case "learn":
+		return learnCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

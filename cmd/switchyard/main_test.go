@@ -53,6 +53,13 @@ type instance struct {
 // database of dialect, its providers pointed at an in-process upstream.
 func startServe(t testing.TB, dialect string, latencyScale float64) *instance {
 	t.Helper()
+	return startServeConfig(t, dialect, latencyScale, "../../config/demo.yaml")
+}
+
+// startServeConfig is startServe with another configuration file, whose
+// providers point at ${SWITCHYARD_UPSTREAM} as the demo's do.
+func startServeConfig(t testing.TB, dialect string, latencyScale float64, cfgPath string) *instance {
+	t.Helper()
 	items, err := datasets.Demo()
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +76,7 @@ func startServe(t testing.TB, dialect string, latencyScale float64) *instance {
 	pr, pw := io.Pipe()
 	inst := &instance{dbURL: dbURL, upstream: up, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {
-		inst.done <- run(ctx, []string{"serve", "--config", "../../config/demo.yaml", "--addr", "127.0.0.1:0"}, getenv, pw, inst.stderr)
+		inst.done <- run(ctx, []string{"serve", "--config", cfgPath, "--addr", "127.0.0.1:0"}, getenv, pw, inst.stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

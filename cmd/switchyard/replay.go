@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"net"
 	"net/http"
@@ -34,6 +32,7 @@ type replayOptions struct {
 	feedback    bool
 	rate        float64 // prompts per second; 0 means as fast as concurrency allows
 	limit       int     // 0 means the whole split
+	offset      int     // prompts of the split to skip first
 	concurrency int
 	split       string // train, test or all
 	trainFrac   float64
@@ -50,6 +49,7 @@ func replayCmd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.BoolVar(&o.feedback, "feedback", false, "post each answer's recorded outcome (the answering model's dataset score) to /feedback")
 	fs.Float64Var(&o.rate, "rate", 20, "prompts per second at most (0: no limit beyond --concurrency)")
 	fs.IntVar(&o.limit, "limit", 0, "send at most this many prompts (0: all of the split)")
+	fs.IntVar(&o.offset, "offset", 0, "skip this many prompts of the split first (replay a split in batches)")
 	fs.IntVar(&o.concurrency, "concurrency", 4, "prompts in flight at once")
 	fs.StringVar(&o.split, "split", "all", "which prompts: train, test or all")
 	fs.Float64Var(&o.trainFrac, "train-frac", 0.5, "share of prompts in train when the dataset fixes no split")
@@ -72,6 +72,8 @@ func replayCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return usageError{"replay: --rate must not be negative"}
 	case o.limit < 0:
 		return usageError{"replay: --limit must not be negative"}
+	case o.offset < 0:
+		return usageError{"replay: --offset must not be negative"}
 	case o.concurrency < 1 || o.concurrency > 1024:
 		return usageError{"replay: --concurrency must be between 1 and 1024"}
 	case o.split != "train" && o.split != "test" && o.split != "all":
@@ -92,6 +94,7 @@ func replayCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("load dataset: %w", err)
 	}
 	items = selectSplit(items, o.split, o.trainFrac, o.seed)
+	items = items[min(o.offset, len(items)):]
 	if o.limit > 0 && len(items) > o.limit {
 		items = items[:o.limit]
 	}
@@ -129,37 +132,17 @@ func checkTarget(raw string, allowRemote bool) (*url.URL, error) {
 	return nil, fmt.Errorf("--target %q is not on this machine; pass --allow-remote to drive it", raw)
 }
 
-// selectSplit keeps the items of split: by each item's own split where
-// the dataset fixes one, else by a seeded hash of its id, so a replay
-// of train and an eval of test never share a prompt.
+// selectSplit keeps the items of split, placed by datasets.SplitOf, so
+// a replay of train and an eval of test never share a prompt.
 func selectSplit(items []datasets.Item, split string, trainFrac float64, seed uint64) []datasets.Item {
 	if split == "all" {
 		return items
 	}
-	var out []datasets.Item
-	for _, it := range items {
-		s := it.Split
-		if s != "train" && s != "test" {
-			s = "test"
-			if splitHash(seed, it.ID) < trainFrac {
-				s = "train"
-			}
-		}
-		if s == split {
-			out = append(out, it)
-		}
+	train, test := datasets.Split(items, trainFrac, seed)
+	if split == datasets.SplitTrain {
+		return train
 	}
-	return out
-}
-
-// splitHash maps (seed, id) to [0, 1) uniformly and deterministically.
-func splitHash(seed uint64, id string) float64 {
-	h := fnv.New64a()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], seed)
-	h.Write(b[:])
-	h.Write([]byte(id))
-	return float64(h.Sum64()>>11) / (1 << 53)
+	return test
 }
 
 // replaySummary is what a replay did.

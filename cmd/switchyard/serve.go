@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/recorder"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -167,8 +168,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	})
 
+	sched, err := startLearner(cfg, st, svc, log)
+	if err != nil {
+		rec.Close(ctx)
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
+		stopLearner(ctx, sched, log)
 		rec.Close(ctx)
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
@@ -194,6 +201,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case err := <-serveErr:
 		stopBG()
 		<-watchDone
+		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		stopLearner(stopCtx, sched, log)
 		rec.Close(context.Background())
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
@@ -208,6 +218,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	shutdownErr := srv.Shutdown(shutdownCtx)
 	stopBG()
 	<-watchDone
+	// A learner run finishes (or is cancelled) before the database closes.
+	stopLearner(shutdownCtx, sched, log)
 	if err := rec.Close(shutdownCtx); err != nil {
 		return fmt.Errorf("flush records: %w", err)
 	}
@@ -249,5 +261,42 @@ func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, lo
 			continue
 		}
 		log.Info("routing table changed", "version", v.ID)
+	}
+}
+
+// startLearner schedules the learner when the config enables it; a
+// promotion swaps the service's table at once. It returns nil when the
+// learner is disabled.
+func startLearner(cfg *config.Config, st *store.Store, svc *router.Service, log *slog.Logger) (*learner.Scheduler, error) {
+	if !cfg.Learner.Enabled {
+		return nil, nil
+	}
+	job, err := newLearnerJob(cfg, st, log, func(v router.Version) {
+		if err := svc.SetVersion(v); err != nil {
+			log.Error("activate learned routing table", "version", v.ID, "err", err)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	sched, err := learner.NewScheduler(cfg.Learner.Schedule, cfg.Learner.Timeout, func(ctx context.Context) {
+		runLearner(ctx, job, log)
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	sched.Start()
+	log.Info("learner scheduled", "schedule", cfg.Learner.Schedule, "window", cfg.Learner.Window.String())
+	return sched, nil
+}
+
+// stopLearner stops the schedule, waiting for a running learner within
+// ctx's deadline.
+func stopLearner(ctx context.Context, sched *learner.Scheduler, log *slog.Logger) {
+	if sched == nil {
+		return
+	}
+	if err := sched.Stop(ctx); err != nil {
+		log.Warn("learner stopped", "err", err)
 	}
 }

@@ -36,6 +36,8 @@ type Config struct {
 	// candidate of their bucket, so the learner keeps evidence about
 	// models the table is not choosing.
 	Exploration float64 `yaml:"exploration"`
+	// Learner is the nightly learner; absent keys take DefaultLearner's.
+	Learner Learner `yaml:"learner"`
 
 	// DatabaseURL comes from DATABASE_URL, not from the file; empty means
 	// the embedded SQLite database under ./data/.
@@ -125,7 +127,9 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 		}
 		return getenv(name)
 	})
-	var c Config
+	// Decoding fills only the keys present, so defaults set first stay
+	// where the file says nothing (and an explicit zero is kept).
+	c := Config{Learner: DefaultLearner()}
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
@@ -271,6 +275,7 @@ func (c *Config) Validate() error {
 	if c.Classifier.Model != "" && !models[c.Classifier.Model] {
 		bad("classifier.model: unknown model %q", c.Classifier.Model)
 	}
+	c.Learner.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,293 @@
+package learner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// ObservationSource reads the outcomes a run learns from.
+type ObservationSource interface {
+	// Observations returns the outcomes of requests served in [from, to).
+	Observations(ctx context.Context, from, to time.Time) ([]router.Observation, error)
+}
+
+// VersionStore keeps routing-table versions.
+type VersionStore interface {
+	// ActiveVersion returns the active version (a KindNotFound error when
+	// there is none).
+	ActiveVersion(ctx context.Context) (router.Version, error)
+	// ListVersions returns every version, newest first.
+	ListVersions(ctx context.Context) ([]router.Version, error)
+	// CreateVersion stores a version whole, in one transaction, and
+	// returns it with its id.
+	CreateVersion(ctx context.Context, v router.Version) (router.Version, error)
+	// Promote makes a version active and retires the one that was, in one
+	// transaction.
+	Promote(ctx context.Context, id int64) error
+}
+
+// Locker makes sure only one learner runs across replicas.
+type Locker interface {
+	// TryLearnerLock takes the lock without waiting; ok is false when
+	// another learner holds it. An error means the lock is not held.
+	TryLearnerLock(ctx context.Context) (unlock func(), ok bool, err error)
+}
+
+// JobOptions are a Job's collaborators and settings.
+type JobOptions struct {
+	Outcomes ObservationSource
+	Versions VersionStore
+	// Lock is taken for every run that may write; nil runs unlocked.
+	Lock Locker
+	// Window is how far back outcomes are read; zero means 7 days.
+	Window time.Duration
+	// Fit tunes the fit; a zero Target takes DefaultOptions' (a live
+	// table is never fitted to "anything goes").
+	Fit  Options
+	Gate GateOptions
+	// Models, when set, restricts learning to the configured models and
+	// checks the fitted table against them.
+	Models router.Catalog
+	// Labeled, when set, loads the labeled dataset the gate replays too;
+	// it is called once a run.
+	Labeled func(ctx context.Context) (LabeledSet, error)
+	// OnPromote is told of a version this job promoted (serve swaps it
+	// in at once rather than at its next poll).
+	OnPromote func(router.Version)
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Job is the learner: read a window of outcomes, fit a table, write it
+// as a candidate version and promote it if the gate agrees.
+type Job struct {
+	opts JobOptions
+}
+
+// DefaultWindow is how far back a run reads outcomes by default.
+const DefaultWindow = 7 * 24 * time.Hour
+
+// NewJob returns a Job; Outcomes and Versions are required.
+func NewJob(opts JobOptions) (*Job, error) {
+	if opts.Outcomes == nil || opts.Versions == nil {
+		return nil, errors.New("learner job: outcomes and versions are required")
+	}
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	d := DefaultGateOptions()
+	if opts.Gate.MinSamples <= 0 {
+		opts.Gate.MinSamples = d.MinSamples
+	}
+	if opts.Gate.MaxWeight <= 0 {
+		opts.Gate.MaxWeight = d.MaxWeight
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Fit.Target == 0 {
+		opts.Fit.Target = DefaultOptions().Target
+	}
+	if _, err := opts.Fit.withDefaults(); err != nil {
+		return nil, fmt.Errorf("learner job: %w", err)
+	}
+	return &Job{opts: opts}, nil
+}
+
+// Run statuses: what a run did.
+const (
+	// RunPromoted: a candidate was written and promoted.
+	RunPromoted = "promoted"
+	// RunKept: a candidate was written; the gate refused it (Note says why).
+	RunKept = "kept"
+	// RunUnchanged: the fitted table is the active one, or the candidate
+	// already kept for it; nothing written.
+	RunUnchanged = "unchanged"
+	// RunNoData: no usable outcome in the window; nothing written.
+	RunNoData = "no_data"
+	// RunLocked: another learner is running; nothing done.
+	RunLocked = "locked"
+)
+
+// Report is what one run did and why.
+type Report struct {
+	Status string `json:"status"`
+	DryRun bool   `json:"dry_run"`
+	// Reason says why, in a sentence.
+	Reason       string    `json:"reason"`
+	WindowFrom   time.Time `json:"window_from"`
+	WindowTo     time.Time `json:"window_to"`
+	Observations int       `json:"observations"`
+	// Requests is how many logged requests the gate replayed.
+	Requests  int               `json:"requests"`
+	Active    router.Version    `json:"active"`
+	Candidate *router.Version   `json:"candidate,omitempty"`
+	Diff      *router.TableDiff `json:"diff,omitempty"`
+	Verdict   *Verdict          `json:"verdict,omitempty"`
+}
+
+// Run runs the learner once. A dry run reads, fits and gates but writes
+// nothing and takes no lock. Any store error ends the run with nothing
+// changed beyond what is already whole (a candidate written before a
+// failed promotion stays a candidate): a database outage never leaves a
+// half-written version or a half-done promotion.
+func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
+	o := j.opts
+	if !dryRun && o.Lock != nil {
+		unlock, ok, err := o.Lock.TryLearnerLock(ctx)
+		if err != nil {
+			return Report{}, fmt.Errorf("learn: %w", err)
+		}
+		if !ok {
+			return Report{Status: RunLocked, Reason: "another learner is running"}, nil
+		}
+		defer unlock()
+	}
+
+	now := o.Now().UTC()
+	rep := Report{DryRun: dryRun, WindowFrom: now.Add(-o.Window), WindowTo: now}
+	active, err := o.Versions.ActiveVersion(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("learn: %w", err)
+	}
+	rep.Active = active
+	obs, err := o.Outcomes.Observations(ctx, rep.WindowFrom, rep.WindowTo)
+	if err != nil {
+		return rep, fmt.Errorf("learn: %w", err)
+	}
+	fitObs := FromOutcomes(obs, o.Models, o.Gate.MaxWeight)
+	logged := LoggedFromOutcomes(obs, o.Models)
+	rep.Observations, rep.Requests = len(fitObs), len(logged)
+	if len(fitObs) == 0 {
+		rep.Status, rep.Reason = RunNoData, "no usable outcome in the window"
+		return rep, nil
+	}
+	fit := o.Fit
+	table, prov, err := Fit(fitObs, fit)
+	if err != nil {
+		return rep, fmt.Errorf("learn: fit: %w", err)
+	}
+	if o.Models != nil {
+		if err := table.Validate(o.Models); err != nil {
+			return rep, fmt.Errorf("learn: fitted table: %w", err)
+		}
+	}
+	prov.WindowFrom, prov.WindowTo = rep.WindowFrom, rep.WindowTo
+	prov.Params["window_hours"] = o.Window.Hours()
+	prov.Params["gate_min_samples"] = float64(o.Gate.MinSamples)
+	prov.Params["gate_tolerance"] = o.Gate.Tolerance
+	prov.Params["max_weight"] = o.Gate.MaxWeight
+	cand := router.Version{
+		ParentID:   active.ID,
+		Status:     router.StatusCandidate,
+		Source:     "learner",
+		CreatedAt:  now,
+		Table:      table,
+		Provenance: prov,
+	}
+	diff := router.Diff(active, cand)
+	rep.Candidate, rep.Diff = &cand, &diff
+
+	if sameTable(table, active.Table) {
+		rep.Status, rep.Reason = RunUnchanged, fmt.Sprintf("the fitted table is the active one (v%d)", active.ID)
+		return rep, nil
+	}
+	var labeled LabeledSet
+	if o.Labeled != nil {
+		if labeled, err = o.Labeled(ctx); err != nil {
+			return rep, fmt.Errorf("learn: labeled dataset: %w", err)
+		}
+	}
+	v := Gate(active.Table, table, logged, labeled, o.Gate)
+	held := ""
+	if v.Promote {
+		if amended, names := HoldBack(active.Table, table, v); len(names) > 0 {
+			table, held = amended, strings.Join(names, ", ")
+			v = Gate(active.Table, table, logged, labeled, o.Gate)
+			cand.Table = table
+			diff = router.Diff(active, cand)
+		}
+	}
+	rep.Verdict = &v
+	rep.Reason = v.Reason
+	if held != "" {
+		rep.Reason += "; held back on too few samples: " + held
+	}
+	if v.Promote {
+		cand.Note = "promoted by the gate: " + rep.Reason
+	} else {
+		cand.Note = "kept as candidate: " + rep.Reason
+	}
+	rep.Status = RunKept
+	if v.Promote {
+		rep.Status = RunPromoted
+	}
+	if dryRun {
+		return rep, nil
+	}
+	if !v.Promote {
+		// Refused again for a table already kept: one candidate says so.
+		prev, ok, err := j.keptAlready(ctx, active.ID, table)
+		if err != nil {
+			return rep, fmt.Errorf("learn: %w", err)
+		}
+		if ok {
+			rep.Status = RunUnchanged
+			rep.Reason = fmt.Sprintf("the fitted table is candidate v%d's, still refused: %s", prev.ID, v.Reason)
+			return rep, nil
+		}
+	}
+
+	stored, err := o.Versions.CreateVersion(ctx, cand)
+	if err != nil {
+		return rep, fmt.Errorf("learn: %w", err)
+	}
+	rep.Candidate = &stored
+	d := router.Diff(active, stored)
+	rep.Diff = &d
+	if !v.Promote {
+		o.Logger.Info("learner kept a candidate", "version", stored.ID, "active", active.ID, "reason", v.Reason)
+		return rep, nil
+	}
+	if err := o.Versions.Promote(ctx, stored.ID); err != nil {
+		rep.Status = RunKept
+		return rep, fmt.Errorf("learn: candidate v%d written: %w", stored.ID, err)
+	}
+	stored.Status = router.StatusActive
+	rep.Candidate = &stored
+	o.Logger.Info("learner promoted a version", "version", stored.ID, "previous", active.ID, "reason", v.Reason)
+	if o.OnPromote != nil {
+		o.OnPromote(stored)
+	}
+	return rep, nil
+}
+
+// keptAlready finds a learner candidate of the active version with the
+// same table, so that unchanged evidence does not pile up candidates.
+func (j *Job) keptAlready(ctx context.Context, activeID int64, t router.Table) (router.Version, bool, error) {
+	versions, err := j.opts.Versions.ListVersions(ctx)
+	if err != nil {
+		return router.Version{}, false, err
+	}
+	for _, v := range versions {
+		if v.Status == router.StatusCandidate && v.Source == "learner" && v.ParentID == activeID && sameTable(v.Table, t) {
+			return v, true, nil
+		}
+	}
+	return router.Version{}, false, nil
+}
+
+func sameTable(a, b router.Table) bool {
+	return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
+}
