@@ -70,6 +70,25 @@ func BenchmarkPredict2000(b *testing.B) {
 	}
 }
 
+// BenchmarkPredict2000Topics is BenchmarkPredict2000 for a model with 58
+// topic heads, as many as RouteLLM's MMLU subjects and GSM8K give.
+func BenchmarkPredict2000Topics(b *testing.B) {
+	exs := synthExamples(6000, 1)
+	for i := range exs {
+		exs[i].Topic = fmt.Sprintf("topic%02d", i%58)
+	}
+	m, err := Train(context.Background(), exs, Options{Seed: 1, TopicMin: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := synthPrompt(rand.New(rand.NewPCG(9, 9)), 2000)
+	out := make([]float64, len(m.Heads()))
+	b.ReportAllocs()
+	for b.Loop() {
+		out = m.PredictInto(p, nil, out)
+	}
+}
+
 // BenchmarkExtract2000 times feature extraction alone.
 func BenchmarkExtract2000(b *testing.B) {
 	ex, err := NewExtractor(DefaultFeatures())

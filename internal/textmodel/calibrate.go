@@ -151,3 +151,201 @@ func AUC(scores, labels []float64) float64 {
 	}
 	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
+
+// fitLogistic fits p = sigmoid(c·x + c0) to labels y in [0, 1] by
+// Newton's method with a backtracking line search, for a few features
+// per row (the stacked calibration of a model head over its raw score
+// and topic prior). Labels are shrunk towards the middle as in fitPlatt,
+// and a small ridge keeps the step finite when features are collinear.
+// It returns the len(x[0]) coefficients followed by the intercept.
+func fitLogistic(x [][]float64, y []float64) []float64 {
+	d := len(x[0]) + 1
+	var pos float64
+	for _, v := range y {
+		pos += v
+	}
+	neg := float64(len(y)) - pos
+	hi, lo := (pos+1)/(pos+2), 1/(neg+2)
+	row := func(i int, k int) float64 {
+		if k == d-1 {
+			return 1
+		}
+		return x[i][k]
+	}
+	const ridge = 1e-6
+	loss := func(c []float64) float64 {
+		var f float64
+		for i := range x {
+			s := 0.0
+			for k := range d {
+				s += c[k] * row(i, k)
+			}
+			t := lo + y[i]*(hi-lo)
+			if s >= 0 {
+				f += (1-t)*s + math.Log1p(math.Exp(-s))
+			} else {
+				f += -t*s + math.Log1p(math.Exp(s))
+			}
+		}
+		for k := range d - 1 {
+			f += ridge * c[k] * c[k] / 2
+		}
+		return f
+	}
+	c := make([]float64, d)
+	c[d-1] = math.Log((pos + 1) / (neg + 1))
+	f := loss(c)
+	g := make([]float64, d)
+	h := make([][]float64, d)
+	for k := range h {
+		h[k] = make([]float64, d)
+	}
+	next := make([]float64, d)
+	for range 100 {
+		for k := range d {
+			g[k] = 0
+			clear(h[k])
+		}
+		for i := range x {
+			s := 0.0
+			for k := range d {
+				s += c[k] * row(i, k)
+			}
+			p := sigmoid(s)
+			r := p - (lo + y[i]*(hi-lo))
+			w := p * (1 - p)
+			for k := range d {
+				g[k] += r * row(i, k)
+				for j := range d {
+					h[k][j] += w * row(i, k) * row(i, j)
+				}
+			}
+		}
+		small := true
+		for k := range d {
+			if k < d-1 {
+				g[k] += ridge * c[k]
+				h[k][k] += ridge
+			}
+			h[k][k] += 1e-12
+			small = small && math.Abs(g[k]) < 1e-6
+		}
+		if small {
+			break
+		}
+		step := solve(h, g)
+		if step == nil {
+			break
+		}
+		var gd float64
+		for k := range d {
+			gd -= g[k] * step[k]
+		}
+		t := 1.0
+		for t >= 1e-10 {
+			for k := range d {
+				next[k] = c[k] - t*step[k]
+			}
+			if nf := loss(next); nf < f+1e-4*t*gd {
+				copy(c, next)
+				f = nf
+				break
+			}
+			t /= 2
+		}
+		if t < 1e-10 {
+			break
+		}
+	}
+	return c
+}
+
+// solve returns the solution of a·x = b for a small symmetric positive
+// definite a by Gaussian elimination with partial pivoting, or nil when
+// a is singular. It does not modify a or b.
+func solve(a [][]float64, b []float64) []float64 {
+	n := len(b)
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = append(append(make([]float64, 0, n+1), a[i]...), b[i])
+	}
+	for col := range n {
+		p := col
+		for r := col + 1; r < n; r++ {
+			if math.Abs(m[r][col]) > math.Abs(m[p][col]) {
+				p = r
+			}
+		}
+		if math.Abs(m[p][col]) < 1e-300 {
+			return nil
+		}
+		m[col], m[p] = m[p], m[col]
+		for r := col + 1; r < n; r++ {
+			f := m[r][col] / m[col][col]
+			for k := col; k <= n; k++ {
+				m[r][k] -= f * m[col][k]
+			}
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := m[r][n]
+		for k := r + 1; k < n; k++ {
+			s -= m[r][k] * x[k]
+		}
+		x[r] = s / m[r][r]
+	}
+	return x
+}
+
+// fitIsotonic fits a non-decreasing map from predictions p to outcomes y
+// by pool-adjacent-violators and returns one knot per pooled block: the
+// block's mean prediction and mean outcome, the latter kept within
+// [minIsoY, 1-minIsoY] so that no prediction becomes a certainty.
+func fitIsotonic(p, y []float64) []Knot {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	type block struct{ sx, sy, n float64 }
+	var bs []block
+	for _, i := range idx {
+		bs = append(bs, block{p[i], y[i], 1})
+		for len(bs) >= 2 {
+			a, b := bs[len(bs)-2], bs[len(bs)-1]
+			if a.sy/a.n < b.sy/b.n {
+				break
+			}
+			bs = append(bs[:len(bs)-2], block{a.sx + b.sx, a.sy + b.sy, a.n + b.n})
+		}
+	}
+	knots := make([]Knot, len(bs))
+	for k, b := range bs {
+		knots[k] = Knot{X: b.sx / b.n, Y: min(max(b.sy/b.n, minIsoY), 1-minIsoY)}
+	}
+	return knots
+}
+
+// minIsoY bounds isotonic outputs away from 0 and 1.
+const minIsoY = 1e-3
+
+// isotonic applies knots to p: linear between knots, flat beyond the
+// ends; p itself when there are no knots.
+func isotonic(knots []Knot, p float64) float64 {
+	if len(knots) == 0 {
+		return p
+	}
+	k := sort.Search(len(knots), func(i int) bool { return knots[i].X >= p })
+	switch {
+	case k == 0:
+		return knots[0].Y
+	case k == len(knots):
+		return knots[len(knots)-1].Y
+	}
+	a, b := knots[k-1], knots[k]
+	if b.X == a.X {
+		return b.Y
+	}
+	return a.Y + (b.Y-a.Y)*(p-a.X)/(b.X-a.X)
+}

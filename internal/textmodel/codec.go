@@ -2,6 +2,7 @@ package textmodel
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // The serialised form, version 1:
@@ -22,12 +24,17 @@ import (
 //	                       the index itself), so indices ascend
 //	  heads x float32 LE   the feature's weight in each head, head order
 //
+// Version 2, written only for a model with topic heads (so that a model
+// without them keeps its version 1 bytes and digest), has the same
+// layout for the heads before the topic heads, followed by a second
+// table of the same form for the topic heads over the hashed buckets.
+//
 // Only features with a non-zero weight are stored, in ascending order, and
 // the header's JSON has a fixed field order, so one model always encodes
 // to the same bytes and Digest can name it in a table's provenance.
 const (
 	magic         = "SYTM"
-	formatVersion = 1
+	formatVersion = 2
 	maxHeads      = 1024
 	maxHeaderLen  = 1 << 20
 )
@@ -50,32 +57,50 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding model header: %w", err)
 	}
-	n := len(m.heads)
+	version := uint16(1)
+	if len(m.wt) > 0 {
+		version = 2
+	}
+	buf := make([]byte, 0, len(magic)+2+len(hdr)+binary.MaxVarintLen64)
+	buf = append(buf, magic...)
+	buf = binary.LittleEndian.AppendUint16(buf, version)
+	buf = binary.AppendUvarint(buf, uint64(len(hdr)))
+	buf = append(buf, hdr...)
+	buf = appendWeights(buf, m.w, m.nFull)
+	if version == 2 {
+		buf = appendWeights(buf, m.wt, len(m.heads)-m.nFull)
+	}
+	return buf, nil
+}
+
+// appendWeights appends the weight table w of n heads interleaved by
+// feature: the count of features with a non-zero weight, then each such
+// feature's index delta and weights.
+func appendWeights(buf []byte, w []float32, n int) []byte {
+	if n == 0 {
+		return binary.AppendUvarint(buf, 0)
+	}
 	var nonzero int
-	for i := 0; i < len(m.w); i += n {
-		if !allZero(m.w[i : i+n]) {
+	for i := 0; i < len(w); i += n {
+		if !allZero(w[i : i+n]) {
 			nonzero++
 		}
 	}
-	buf := make([]byte, 0, len(magic)+2+len(hdr)+2*binary.MaxVarintLen64+nonzero*(3+4*n))
-	buf = append(buf, magic...)
-	buf = binary.LittleEndian.AppendUint16(buf, formatVersion)
-	buf = binary.AppendUvarint(buf, uint64(len(hdr)))
-	buf = append(buf, hdr...)
+	buf = slices.Grow(buf, binary.MaxVarintLen64+nonzero*(3+4*n))
 	buf = binary.AppendUvarint(buf, uint64(nonzero))
 	prev := 0
-	for i := 0; i < len(m.w)/n; i++ {
-		ws := m.w[i*n : i*n+n]
+	for i := 0; i < len(w)/n; i++ {
+		ws := w[i*n : i*n+n]
 		if allZero(ws) {
 			continue
 		}
 		buf = binary.AppendUvarint(buf, uint64(i-prev))
 		prev = i
-		for _, w := range ws {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(w))
+		for _, x := range ws {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
 		}
 	}
-	return buf, nil
+	return buf
 }
 
 // UnmarshalBinary decodes a model encoded by MarshalBinary. It returns an
@@ -88,8 +113,9 @@ func UnmarshalBinary(data []byte) (*Model, error) {
 	if _, err := r.Read(head[:]); err != nil || string(head[:len(magic)]) != magic {
 		return nil, bad("bad magic")
 	}
-	if v := binary.LittleEndian.Uint16(head[len(magic):]); v != formatVersion {
-		return nil, bad(fmt.Sprintf("format version %d, want %d", v, formatVersion))
+	version := binary.LittleEndian.Uint16(head[len(magic):])
+	if version < 1 || version > formatVersion {
+		return nil, bad(fmt.Sprintf("format version %d, want 1 to %d", version, formatVersion))
 	}
 	hlen, err := binary.ReadUvarint(r)
 	if err != nil || hlen > maxHeaderLen || hlen > uint64(r.Len()) {
@@ -108,37 +134,67 @@ func UnmarshalBinary(data []byte) (*Model, error) {
 	if n == 0 || n > maxHeads {
 		return nil, bad(fmt.Sprintf("%d heads", n))
 	}
-	for _, h := range hdr.Heads {
-		if h.Kind != KindModel && h.Kind != KindCategory {
+	topics := 0
+	for k, h := range hdr.Heads {
+		switch {
+		case h.Kind == KindTopic:
+			topics++
+		case h.Kind != KindModel && h.Kind != KindCategory:
 			return nil, bad(fmt.Sprintf("head %q: kind %q", h.Name, h.Kind))
+		case topics > 0:
+			return nil, bad(fmt.Sprintf("head %d %q: after the topic heads", k, h.Name))
 		}
 	}
-	dim := hdr.Features.Dim()
-	count, err := binary.ReadUvarint(r)
-	if err != nil || count > uint64(dim) {
-		return nil, bad("weight count")
+	for _, h := range hdr.Heads {
+		if len(h.TopicRates) != 0 && len(h.TopicRates) != topics {
+			return nil, bad(fmt.Sprintf("head %q: %d topic rates for %d topics", h.Name, len(h.TopicRates), topics))
+		}
+		if !slices.IsSortedFunc(h.Iso, func(a, b Knot) int { return cmp.Compare(a.X, b.X) }) {
+			return nil, bad(fmt.Sprintf("head %q: isotonic knots out of order", h.Name))
+		}
+	}
+	if (topics > 0) != (version == 2) || topics == n {
+		return nil, bad(fmt.Sprintf("format version %d with %d of %d heads topic heads", version, topics, n))
 	}
 	m := newModel(hdr.Features, hdr.Params, hdr.Samples, hdr.Heads)
-	idx := 0
-	for k := uint64(0); k < count; k++ {
-		d, err := binary.ReadUvarint(r)
-		if err != nil || (k > 0 && d == 0) || d >= uint64(dim) || idx+int(d) >= dim {
-			return nil, bad("weight index")
-		}
-		idx += int(d)
-		if r.Len() < 4*n {
-			return nil, bad("truncated weights")
-		}
-		for h := range n {
-			var b [4]byte
-			_, _ = r.Read(b[:])
-			m.w[idx*n+h] = math.Float32frombits(binary.LittleEndian.Uint32(b[:]))
+	if err := readWeights(r, m.w, m.nFull, hdr.Features.Dim()); err != nil {
+		return nil, bad(err.Error())
+	}
+	if version == 2 {
+		if err := readWeights(r, m.wt, topics, 1<<hdr.Features.topicBits()); err != nil {
+			return nil, bad("topic " + err.Error())
 		}
 	}
 	if r.Len() != 0 {
 		return nil, bad("trailing bytes")
 	}
 	return m, nil
+}
+
+// readWeights reads a table written by appendWeights into w, of n heads
+// over dim features.
+func readWeights(r *bytes.Reader, w []float32, n, dim int) error {
+	count, err := binary.ReadUvarint(r)
+	if err != nil || count > uint64(dim) {
+		return errors.New("weight count")
+	}
+	idx := 0
+	for k := uint64(0); k < count; k++ {
+		d, err := binary.ReadUvarint(r)
+		if err != nil || (k > 0 && d == 0) || d >= uint64(dim) || idx+int(d) >= dim {
+			return errors.New("weight index")
+		}
+		idx += int(d)
+		if r.Len() < 4*n {
+			return errors.New("truncated weights")
+		}
+		for h := range n {
+			var b [4]byte
+			_, _ = r.Read(b[:])
+			w[idx*n+h] = math.Float32frombits(binary.LittleEndian.Uint32(b[:]))
+		}
+	}
+	return nil
 }
 
 // Digest returns the hex SHA-256 of the model's serialised form, a short

@@ -56,7 +56,9 @@ func TestUnmarshalRejects(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"bad magic", mutate(func(b []byte) []byte { b[0] = 'X'; return b })},
-		{"newer version", mutate(func(b []byte) []byte { b[4] = 2; return b })},
+		{"newer version", mutate(func(b []byte) []byte { b[4] = 3; return b })},
+		{"version 2 without topic heads", mutate(func(b []byte) []byte { b[4] = 2; return b })},
+		{"version 0", mutate(func(b []byte) []byte { b[4] = 0; return b })},
 		{"truncated", good[:len(good)-3]},
 		{"trailing bytes", append(bytes.Clone(good), 0)},
 		{"header only", good[:20]},
@@ -65,5 +67,44 @@ func TestUnmarshalRejects(t *testing.T) {
 		if _, err := UnmarshalBinary(tt.data); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: UnmarshalBinary() = %v, want ErrFormat", tt.name, err)
 		}
+	}
+}
+
+func TestMarshalRoundTripTopics(t *testing.T) {
+	exs := topicExamples(3000, 21)
+	m := mustTrain(t, exs, Options{Seed: 1, TopicMin: 50, CategoryMin: 50, Isotonic: true})
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b[4]; got != 2 {
+		t.Errorf("format version of a model with topic heads = %d, want 2", got)
+	}
+	got, err := UnmarshalBinary(b)
+	if err != nil {
+		t.Fatalf("UnmarshalBinary: %v", err)
+	}
+	for _, ex := range exs[:100] {
+		want, have := m.Predict(ex.Prompt, nil), got.Predict(ex.Prompt, nil)
+		for h := range want {
+			if want[h] != have[h] {
+				t.Fatalf("prediction for %q head %d: %v after round trip, want %v", ex.Prompt, h, have[h], want[h])
+			}
+		}
+	}
+	again, err := got.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b, again) {
+		t.Error("re-encoding a decoded model with topic heads gives different bytes")
+	}
+
+	plain, err := mustTrain(t, exs, Options{Seed: 1}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain[4]; got != 1 {
+		t.Errorf("format version of a model without topic heads = %d, want 1", got)
 	}
 }

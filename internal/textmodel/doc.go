@@ -13,9 +13,16 @@
 //   - Train fits one L2-regularised logistic regression per head (a
 //     candidate model, or a prompt category) with AdaGrad, then calibrates
 //     each head's probabilities by Platt scaling on a held-out slice.
+//     Optional topic heads (Example.Topic, a label known at training time
+//     only) learn the topic from the prompt's words; each model head then
+//     stacks the model's per-topic success rate, averaged over the
+//     predicted topic mixture, onto its own score. Isotonic maps
+//     (Options.Isotonic) may follow the sigmoid.
 //   - Model predicts calibrated probabilities and is serialised by
 //     MarshalBinary in a versioned, deterministic format whose digest can
 //     go into a routing table version's provenance.
 //   - Bucket maps the probabilities of models ordered cheapest to
 //     strongest to simple, moderate or complex with a confidence.
+//   - Reliability, ECE, AUC and PSI audit a model: calibration, ranking,
+//     and the drift of a bucket mix between two periods.
 package textmodel

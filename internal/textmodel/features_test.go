@@ -23,7 +23,7 @@ func mustExtractor(t testing.TB, cfg FeatureConfig) *Extractor {
 func extract(t testing.TB, ex *Extractor, prompt string, a *router.Analysis) Vector {
 	var v Vector
 	ex.Extract(prompt, a, &v)
-	return Vector{Idx: slices.Clone(v.Idx), Val: slices.Clone(v.Val)}
+	return Vector{Idx: slices.Clone(v.Idx), Val: slices.Clone(v.Val), Words: v.Words}
 }
 
 // vectorDigest names a vector's exact contents.
@@ -185,6 +185,9 @@ func TestFeatureConfigValidate(t *testing.T) {
 		{FeatureConfig{Bits: 16, WordNGrams: 3}, false, "trigrams"},
 		{FeatureConfig{Bits: 16, WordNGrams: 2, CharMin: 5, CharMax: 3}, false, "min above max"},
 		{FeatureConfig{Bits: 16, WordNGrams: 2, CharMin: 3, CharMax: 9}, false, "char max too long"},
+		{FeatureConfig{Bits: 16, WordNGrams: 2, TopicBits: 10}, true, "topic bits"},
+		{FeatureConfig{Bits: 12, WordNGrams: 2, TopicBits: 14}, false, "topic bits above bits"},
+		{FeatureConfig{Bits: 16, WordNGrams: 2, TopicBits: 4}, false, "too few topic bits"},
 	}
 	for _, tt := range tests {
 		if err := tt.cfg.Validate(); (err == nil) != tt.ok {

@@ -10,11 +10,12 @@ import (
 // HeadKind says what a head predicts.
 type HeadKind string
 
-// Head kinds: a candidate model's chance of answering well, or a
-// prompt's chance of belonging to a category.
+// Head kinds: a candidate model's chance of answering well, a prompt's
+// chance of belonging to a category, or to a topic (see Example.Topic).
 const (
 	KindModel    HeadKind = "model"
 	KindCategory HeadKind = "category"
+	KindTopic    HeadKind = "topic"
 )
 
 // Head is one logistic regression of a Model and what it was fitted on.
@@ -32,6 +33,25 @@ type Head struct {
 	Bias   float32 `json:"bias"`
 	PlattA float64 `json:"platt_a"`
 	PlattB float64 `json:"platt_b"`
+	// TopicRates, on a model head of a model with topic heads, is the
+	// model's smoothed training success rate on each topic, in topic head
+	// order; TopicWeight is the weight of the logit of the topic prior
+	// (those rates averaged over the predicted topic mixture) in the
+	// calibrated probability sigmoid(PlattA*z + TopicWeight*logit(prior)
+	// + PlattB). Both are empty when the model has no topic heads.
+	TopicRates  []float64 `json:"topic_rates,omitempty"`
+	TopicWeight float64   `json:"topic_weight,omitempty"`
+	// Iso, when not empty, is an isotonic (pool-adjacent-violators) map
+	// applied after the sigmoid: knots of ascending input and
+	// non-decreasing output, interpolated linearly (see
+	// Options.Isotonic).
+	Iso []Knot `json:"iso,omitempty"`
+}
+
+// Knot is one point of an isotonic calibration map.
+type Knot struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
 }
 
 // Model is a trained local prompt model. It is immutable after Train or
@@ -41,9 +61,16 @@ type Model struct {
 	params   Params
 	samples  int
 	heads    []Head
-	// w holds the weights interleaved by feature, w[i*len(heads)+h], so
-	// that one cache line serves every head at a feature.
-	w []float32
+	// nFull is the number of heads that read the whole feature vector
+	// (model and category heads); the topic heads follow them and read
+	// only the word n-grams.
+	nFull int
+	// w holds those heads' weights interleaved by feature,
+	// w[i*nFull+h], so that one cache line serves every head at a
+	// feature; wt holds the topic heads' weights over the hashed buckets,
+	// wt[i*nTopic+t].
+	w  []float32
+	wt []float32
 
 	// free keeps prediction buffers between calls. Unlike a sync.Pool it
 	// is not emptied by each garbage collection, which would make every
@@ -109,10 +136,25 @@ func (m *Model) PredictInto(prompt string, a *router.Analysis, out []float64) []
 		out = make([]float64, len(m.heads))
 	}
 	out = out[:len(m.heads)]
-	for h := range m.heads {
-		out[h] = m.heads[h].calibrate(s.z[h])
-	}
+	m.probabilities(s.z, out)
 	return out
+}
+
+// probabilities turns raw scores z into calibrated probabilities in p:
+// the topic heads first, since the model heads' calibration reads the
+// topic mixture.
+func (m *Model) probabilities(z, p []float64) {
+	for h := range m.heads {
+		if m.heads[h].Kind != KindModel {
+			p[h] = m.heads[h].calibrate(z[h], 0)
+		}
+	}
+	topics := p[m.nFull:]
+	for h := range m.heads {
+		if m.heads[h].Kind == KindModel {
+			p[h] = m.heads[h].calibrate(z[h], m.heads[h].topicPrior(topics))
+		}
+	}
 }
 
 func (m *Model) getScratch() *scratch {
@@ -133,14 +175,21 @@ func (m *Model) putScratch(s *scratch) {
 	}
 }
 
-// newModel returns a model with its prediction buffers' free list.
+// newModel returns a model with its prediction buffers' free list. The
+// topic heads must follow all others.
 func newModel(f FeatureConfig, p Params, samples int, heads []Head) *Model {
+	nFull := 0
+	for nFull < len(heads) && heads[nFull].Kind != KindTopic {
+		nFull++
+	}
 	return &Model{
 		features: f,
 		params:   p,
 		samples:  samples,
 		heads:    heads,
-		w:        make([]float32, f.Dim()*len(heads)),
+		nFull:    nFull,
+		w:        make([]float32, f.Dim()*nFull),
+		wt:       make([]float32, (1<<f.topicBits())*(len(heads)-nFull)),
 		free:     make(chan *scratch, 2*runtime.GOMAXPROCS(0)),
 	}
 }
@@ -148,21 +197,81 @@ func newModel(f FeatureConfig, p Params, samples int, heads []Head) *Model {
 // scores writes each head's raw score (the logit before calibration) for
 // v into z.
 func (m *Model) scores(v *Vector, z []float64) {
-	n := len(m.heads)
 	for h := range z {
 		z[h] = float64(m.heads[h].Bias)
 	}
+	n := m.nFull
+	full := z[:n]
 	for k, i := range v.Idx {
 		x := float64(v.Val[k])
 		ws := m.w[int(i)*n : int(i)*n+n]
 		for h, w := range ws {
-			z[h] += float64(w) * x
+			full[h] += float64(w) * x
 		}
+	}
+	nt := len(m.heads) - n
+	if nt == 0 {
+		return
+	}
+	// Topic scores are summed in float32, which halves this loop's time
+	// (no conversions); the sums are of a few hundred terms of order
+	// one, far within float32's precision for a probability.
+	var buf [64]float32
+	acc := buf[:0]
+	if nt <= len(buf) {
+		acc = buf[:nt]
+	} else {
+		acc = make([]float32, nt)
+	}
+	mask := uint32(1)<<m.features.topicBits() - 1
+	for k, i := range v.Idx[:v.Words] {
+		x := v.Val[k]
+		i &= mask
+		ws := m.wt[int(i)*nt : int(i)*nt+nt]
+		acc := acc[:len(ws)]
+		for t, w := range ws {
+			acc[t] += w * x
+		}
+	}
+	for t, a := range acc {
+		z[n+t] += float64(a)
 	}
 }
 
-// calibrate maps a raw score to a calibrated probability.
-func (h *Head) calibrate(z float64) float64 { return sigmoid(h.PlattA*z + h.PlattB) }
+// calibrate maps a raw score, and for a model head with topic rates the
+// topic prior, to a calibrated probability.
+func (h *Head) calibrate(z, prior float64) float64 {
+	s := h.PlattA*z + h.PlattB
+	if len(h.TopicRates) > 0 {
+		s += h.TopicWeight * logit(prior)
+	}
+	return isotonic(h.Iso, sigmoid(s))
+}
+
+// topicPrior is the head's success rate averaged over the topic mixture
+// given by the topic heads' probabilities pt (normalised to sum to one),
+// or its overall mean when they are all zero.
+func (h *Head) topicPrior(pt []float64) float64 {
+	if len(h.TopicRates) == 0 || len(h.TopicRates) != len(pt) {
+		return h.Mean
+	}
+	var sum, mix float64
+	for t, p := range pt {
+		sum += p
+		mix += p * h.TopicRates[t]
+	}
+	if sum == 0 {
+		return h.Mean
+	}
+	return mix / sum
+}
+
+// logit is sigmoid's inverse, clamped so that rates of 0 or 1 stay
+// finite.
+func logit(p float64) float64 {
+	p = min(max(p, 1e-4), 1-1e-4)
+	return math.Log(p / (1 - p))
+}
 
 // Category returns the most probable category head's name and
 // probability given a prediction p from this model, or "" and 0 when the

@@ -1,11 +1,14 @@
 package textmodel
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/router"
 )
@@ -15,7 +18,7 @@ import (
 // equal, so only the prompt/answer total matters.
 const llmrouterAnswerTokens = 100
 
-func reportLLMRouter(t *testing.T, dir string, prices map[string]price) {
+func reportLLMRouter(t *testing.T, dir string, prices map[string]price, seed uint64) {
 	all := loadShared(t, filepath.Join(dir, "llmrouter_dcrouter.jsonl.gz"))
 	stem := func(it sharedItem) string {
 		if it.Question != "" {
@@ -70,13 +73,21 @@ func reportLLMRouter(t *testing.T, dir string, prices map[string]price) {
 	for i, it := range trainItems {
 		train[i] = it.example(models)
 	}
-	m, err := Train(context.Background(), train, Options{Models: models, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range variants(models, seed) {
+		start := time.Now()
+		m, err := Train(context.Background(), train, v.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, _ := modelSize(t, m)
+		t.Logf("== %s: trained in %v; %d heads, %d bytes serialised", v.name, time.Since(start).Round(time.Millisecond), len(m.Heads()), size)
+		reportLLMRouterModel(t, m, testItems, models, mean, prices)
 	}
-	size, _ := modelSize(t, m)
-	t.Logf("model: %d bytes serialised", size)
+}
 
+// reportLLMRouterModel prints the routing figures of m, whose first heads
+// are models in order, on the held-out llmrouter prompts.
+func reportLLMRouterModel(t *testing.T, m *Model, testItems []sharedItem, models []string, mean map[string]float64, prices map[string]price) {
 	n, k := len(testItems), len(models)
 	score, cost := make([][]float64, n), make([][]float64, n)
 	pred := make([][]float64, n)
@@ -86,7 +97,7 @@ func reportLLMRouter(t *testing.T, dir string, prices map[string]price) {
 			score[i][j] = it.score(mdl)
 			cost[i][j] = prices[mdl].costUSD(len(it.Prompt), llmrouterAnswerTokens)
 		}
-		pred[i] = m.Predict(it.Prompt, nil) // head order is models
+		pred[i] = m.Predict(it.Prompt, nil)[:k] // the model heads come first, in order
 	}
 	eval := func(pick func(i int) int) point {
 		var p point
@@ -168,7 +179,23 @@ func reportLLMRouter(t *testing.T, dir string, prices map[string]price) {
 		}
 		return pts
 	}
-	routerPts := append(sweep(pred), rulePts...)
+	sweepPts := sweep(pred)
+	beat := -1
+	for i, p := range sweepPts {
+		if p.quality > best.quality && (beat < 0 || p.cost < sweepPts[beat].cost) {
+			beat = i
+		}
+	}
+	if beat >= 0 {
+		p := sweepPts[beat]
+		t.Logf("cheapest sweep point (argmax p - lambda*cost) above the best single model's quality: quality %.3f (best single %.3f) at %.0f%% of its cost",
+			p.quality, best.quality, 100*p.cost/best.cost)
+	} else {
+		hq := slices.MaxFunc(sweepPts, func(a, b point) int { return cmp.Compare(a.quality, b.quality) })
+		t.Logf("no sweep point beats the best single model's quality %.3f; best sweep point %.3f at %.0f%% of its cost",
+			best.quality, hq.quality, 100*hq.cost/best.cost)
+	}
+	routerPts := append(sweepPts, rulePts...)
 	t.Logf("AIQ over $%.2f-$%.2f/1k: router %.3f, oracle %.3f, single models %.3f",
 		1000*lo, 1000*hi, aiq(routerPts, lo, hi), aiq(sweep(score), lo, hi), aiq(singles, lo, hi))
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,8 @@ import (
 //	SWITCHYARD_SHARED_DATASETS=/work/shared/datasets go test ./internal/textmodel -run TestSharedDatasets -v
 //
 // It prints the figures BENCHMARKS.md quotes and asserts nothing about
-// them: targets are reported, not enforced.
+// them: targets are reported, not enforced. SWITCHYARD_REPORT_SEED (default
+// 1) seeds the train/test split and the training, to show the noise.
 
 const (
 	gpt4    = "gpt-4-1106-preview"
@@ -64,8 +66,10 @@ func (it sharedItem) score(model string) float64 {
 	return math.NaN()
 }
 
+// example is the item as a training example; its topic is its source
+// (benchmark/subject), a label known at training time only.
 func (it sharedItem) example(models []string) Example {
-	ex := Example{Prompt: it.Prompt, Scores: map[string]float64{}}
+	ex := Example{Prompt: it.Prompt, Scores: map[string]float64{}, Topic: it.Source}
 	for _, m := range models {
 		if s := it.score(m); !math.IsNaN(s) {
 			ex.Scores[m] = s
@@ -157,12 +161,37 @@ func TestSharedDatasets(t *testing.T) {
 	if dir == "" {
 		t.Skip("SWITCHYARD_SHARED_DATASETS not set")
 	}
+	seed := uint64(1)
+	if s := os.Getenv("SWITCHYARD_REPORT_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SWITCHYARD_REPORT_SEED: %v", err)
+		}
+		seed = n
+	}
 	prices := loadPrices(t, dir)
-	t.Run("routellm", func(t *testing.T) { reportRouteLLM(t, dir, prices) })
-	t.Run("llmrouter", func(t *testing.T) { reportLLMRouter(t, dir, prices) })
+	t.Run("routellm", func(t *testing.T) { reportRouteLLM(t, dir, prices, seed) })
+	t.Run("llmrouter", func(t *testing.T) { reportLLMRouter(t, dir, prices, seed) })
 }
 
-func reportRouteLLM(t *testing.T, dir string, prices map[string]price) {
+// variant is one training configuration the report compares.
+type variant struct {
+	name string
+	opts Options
+}
+
+// variants are the configurations reported: per-model heads alone (the
+// first version), with topic heads stacked on them, and with isotonic
+// maps on top.
+func variants(models []string, seed uint64) []variant {
+	return []variant{
+		{"per-model heads", Options{Models: models, Seed: seed}},
+		{"+ topic heads", Options{Models: models, Seed: seed, TopicMin: 20}},
+		{"+ topic heads + isotonic (holdout 0.2)", Options{Models: models, Seed: seed, TopicMin: 20, Isotonic: true, Holdout: 0.2}},
+	}
+}
+
+func reportRouteLLM(t *testing.T, dir string, prices map[string]price, seed uint64) {
 	all := loadShared(t, filepath.Join(dir, "routellm.jsonl.gz"))
 	var kept []sharedItem
 	for _, it := range all {
@@ -173,7 +202,6 @@ func reportRouteLLM(t *testing.T, dir string, prices map[string]price) {
 	kept = dedupe(kept, func(it sharedItem) string { return it.Prompt })
 	// Every row says split "test" (RouteLLM's evaluation sets), so the
 	// split is the seeded 50/50 one.
-	const seed = 1
 	models := []string{mixtral, gpt4}
 	var train []Example
 	test := map[string][]sharedItem{}
@@ -185,18 +213,30 @@ func reportRouteLLM(t *testing.T, dir string, prices map[string]price) {
 			test[bench] = append(test[bench], it)
 		}
 	}
-	t.Logf("routellm: %d prompts after dropping contaminated and duplicates; train %d, test mmlu %d, gsm8k %d",
-		len(kept), len(train), len(test["mmlu"]), len(test["gsm8k"]))
+	t.Logf("routellm seed %d: %d prompts after dropping contaminated and duplicates; train %d, test mmlu %d, gsm8k %d",
+		seed, len(kept), len(train), len(test["mmlu"]), len(test["gsm8k"]))
 
-	start := time.Now()
-	m, err := Train(context.Background(), train, Options{Models: models, Seed: seed})
-	if err != nil {
-		t.Fatal(err)
+	var trained []*Model
+	vs := variants(models, seed)
+	for _, v := range vs {
+		start := time.Now()
+		var err error
+		m, err := Train(context.Background(), train, v.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trained = append(trained, m)
+		size, digest := modelSize(t, m)
+		t.Logf("== %s: trained on %d prompts in %v; %d heads, %d bytes serialised, digest %s",
+			v.name, len(train), time.Since(start).Round(time.Millisecond), len(m.Heads()), size, digest[:16])
+		reportRouteLLMModel(t, m, models, test, prices)
 	}
-	t.Logf("trained on %d prompts in %v", len(train), time.Since(start).Round(time.Millisecond))
-	size, digest := modelSize(t, m)
-	t.Logf("model: %d bytes serialised, digest %s", size, digest[:16])
+	reportLatency(t, []string{vs[0].name, vs[1].name}, trained[:2], test["mmlu"])
+}
 
+// reportRouteLLMModel prints the routing and calibration figures of m on
+// the held-out MMLU and GSM8K prompts.
+func reportRouteLLMModel(t *testing.T, m *Model, models []string, test map[string][]sharedItem, prices map[string]price) {
 	for _, bench := range []string{"mmlu", "gsm8k"} {
 		items := test[bench]
 		n := len(items)
@@ -235,7 +275,6 @@ func reportRouteLLM(t *testing.T, dir string, prices map[string]price) {
 			t.Logf("%s calibration %s: AUC %.3f ECE %.3f curve %s", bench, model, AUC(p, y), ECE(bins), binsString(bins))
 		}
 	}
-	reportLatency(t, m, test["mmlu"])
 }
 
 // completionTokens estimates an answer's length: MMLU answers are one
@@ -275,9 +314,11 @@ func binsString(bins []Bin) string {
 func jsonFloat(f float64) string { b, _ := json.Marshal(math.Round(f*100) / 100); return string(b) }
 func itoa(n int) string          { b, _ := json.Marshal(n); return string(b) }
 
-// reportLatency times single predictions on 2,000-character prompts made
-// from test prompts, and prints the percentiles.
-func reportLatency(t *testing.T, m *Model, items []sharedItem) {
+// reportLatency times single predictions of each model on
+// 2,000-character prompts made from test prompts, and prints the
+// percentiles. The models take turns on each prompt, so that a busy
+// machine slows them alike.
+func reportLatency(t *testing.T, names []string, ms []*Model, items []sharedItem) {
 	var prompts []string
 	var b strings.Builder
 	for _, it := range items {
@@ -288,19 +329,25 @@ func reportLatency(t *testing.T, m *Model, items []sharedItem) {
 			b.Reset()
 		}
 	}
-	out := make([]float64, len(m.Heads()))
-	for _, p := range prompts {
-		out = m.PredictInto(p, nil, out) // warm up
-	}
-	var d []time.Duration
-	for range 5 {
+	var out []float64
+	for _, m := range ms {
 		for _, p := range prompts {
-			s := time.Now()
-			out = m.PredictInto(p, nil, out)
-			d = append(d, time.Since(s))
+			out = m.PredictInto(p, nil, out) // warm up
 		}
 	}
-	slices.Sort(d)
-	t.Logf("latency of one prediction, 2,000-character prompt (%d timings): p50 %v p90 %v p99 %v max %v",
-		len(d), d[len(d)/2], d[len(d)*9/10], d[len(d)*99/100], d[len(d)-1])
+	d := make([][]time.Duration, len(ms))
+	for range 5 {
+		for _, p := range prompts {
+			for k, m := range ms {
+				s := time.Now()
+				out = m.PredictInto(p, nil, out)
+				d[k] = append(d[k], time.Since(s))
+			}
+		}
+	}
+	for k := range ms {
+		slices.Sort(d[k])
+		t.Logf("latency of one prediction (%s), 2,000-character prompt (%d timings): p50 %v p90 %v p99 %v max %v",
+			names[k], len(d[k]), d[k][len(d[k])/2], d[k][len(d[k])*9/10], d[k][len(d[k])*99/100], d[k][len(d[k])-1])
+	}
 }

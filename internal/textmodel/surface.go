@@ -14,6 +14,19 @@ func (s *surface) scan(p string) {
 	lineStart := true
 	for i := 0; i < len(p); i++ {
 		c := p[i]
+		if lineStart {
+			s.lineStart(p[i:])
+			lineStart = false
+		}
+		// Fast path for the bytes that are most of any prompt and can
+		// only be counted as letters: a third of the scan's time before.
+		switch {
+		case c >= 'a' && c <= 'z':
+			s.letters++
+			continue
+		case c == ' ':
+			continue
+		}
 		var next byte
 		if i+1 < len(p) {
 			next = p[i+1]
@@ -27,8 +40,6 @@ func (s *surface) scan(p string) {
 					s.math++
 				}
 			}
-		case c >= 'a' && c <= 'z':
-			s.letters++
 		case c >= 'A' && c <= 'Z':
 			s.letters++
 			s.upper++
@@ -47,9 +58,6 @@ func (s *surface) scan(p string) {
 		case c == '(' && next == ')', c == '=' && next == '=', c == '!' && next == '=',
 			c == '-' && next == '>', c == '=' && next == '>', c == '/' && next == '/':
 			s.code++
-		}
-		if lineStart {
-			s.lineStart(p[i:])
 		}
 		lineStart = c == '\n'
 	}

@@ -27,6 +27,13 @@ type Example struct {
 	Scores map[string]float64
 	// Category, when not empty, trains the category heads.
 	Category string
+	// Topic, when not empty, is a fine label known only at training time
+	// (a benchmark's subject, a task, a customer's product area). It
+	// trains the topic heads, which predict the topic from the prompt's
+	// words; each model head then adds, on the logit scale, the model's
+	// training success rate averaged over the predicted topic mixture,
+	// weighted as fitted on the held-out slice (see Options.TopicMin).
+	Topic string
 }
 
 // Options configure Train. Zero values take the defaults.
@@ -53,6 +60,15 @@ type Options struct {
 	// CategoryMin is the number of examples a category needs to get a
 	// head; 0 means no category heads.
 	CategoryMin int
+	// TopicMin is the number of examples a topic needs to get a head; 0
+	// means no topic heads. Topic heads read only the word n-grams, so
+	// that each costs about a third of a model head at prediction time.
+	TopicMin int
+	// Isotonic adds, on heads with at least MinIsotonic held-out labels,
+	// an isotonic map (pool-adjacent-violators) after the sigmoid, which
+	// corrects miscalibration a sigmoid cannot express at the cost of a
+	// step-shaped map.
+	Isotonic bool
 	// Seed fixes the shuffles: the same examples, options and seed give
 	// the same model, bit for bit.
 	Seed uint64
@@ -63,6 +79,15 @@ type Options struct {
 // MinCalibration is the fewest held-out examples Platt scaling is fitted
 // on; with fewer, raw scores are used as they are.
 const MinCalibration = 50
+
+// MinIsotonic is the fewest held-out labels an isotonic map is fitted
+// on: with fewer, its steps follow the noise.
+const MinIsotonic = 1000
+
+// topicSmoothing is the weight, in examples, of a model's overall success
+// rate in its per-topic rate, so that a rare topic's rate is not its few
+// outcomes.
+const topicSmoothing = 10
 
 // ErrNoData is returned by Train when no example trains any head.
 var ErrNoData = errors.New("no training examples")
@@ -107,7 +132,8 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		return nil, err
 	}
 	heads := headsOf(examples, opts)
-	if len(heads) == 0 || len(examples) == 0 {
+	if len(heads) == 0 || heads[0].Kind == KindTopic || len(examples) == 0 {
+		// Topic heads only serve the others.
 		return nil, ErrNoData
 	}
 	labels, err := labelsOf(examples, heads)
@@ -133,6 +159,9 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 	m := newModel(opts.Features, params, len(examples), heads)
 	for h := range m.heads {
 		m.heads[h].LearningRate = opts.LearningRate
+		if m.heads[h].Kind == KindTopic {
+			m.heads[h].LearningRate = topicLearningRate
+		}
 	}
 	if opts.LearningRate == 0 {
 		if err := m.selectRates(ctx, hold, fit, vecs, labels, opts); err != nil {
@@ -145,9 +174,15 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		if err != nil {
 			return err
 		}
-		n := len(m.heads)
-		for j, x := range w {
-			m.w[j*n+h] = float32(x)
+		if h < m.nFull {
+			for j, x := range w {
+				m.w[j*m.nFull+h] = float32(x)
+			}
+		} else {
+			nt, t := len(m.heads)-m.nFull, h-m.nFull
+			for j, x := range w[:1<<m.features.topicBits()] {
+				m.wt[j*nt+t] = float32(x)
+			}
 		}
 		m.heads[h].Bias = float32(b)
 		return nil
@@ -156,6 +191,10 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		return nil, err
 	}
 	m.calibrate(hold, vecs, labels)
+	m.stackTopics(fit, hold, vecs, labels)
+	if opts.Isotonic {
+		m.fitIsotonic(hold, vecs, labels)
+	}
 	return m, nil
 }
 
@@ -196,6 +235,24 @@ func headsOf(examples []Example, opts Options) []Head {
 			heads = append(heads, Head{Name: c, Kind: KindCategory, PlattA: 1})
 		}
 	}
+	if opts.TopicMin > 0 {
+		count := map[string]int{}
+		for _, ex := range examples {
+			if ex.Topic != "" {
+				count[ex.Topic]++
+			}
+		}
+		var topics []string
+		for c, n := range count {
+			if n >= opts.TopicMin {
+				topics = append(topics, c)
+			}
+		}
+		sort.Strings(topics)
+		for _, c := range topics {
+			heads = append(heads, Head{Name: c, Kind: KindTopic, PlattA: 1})
+		}
+	}
 	return heads
 }
 
@@ -223,6 +280,10 @@ func labelsOf(examples []Example, heads []Head) ([]float32, error) {
 			case KindCategory:
 				if ex.Category != "" {
 					y = float32(b2f(ex.Category == heads[h].Name))
+				}
+			case KindTopic:
+				if ex.Topic != "" {
+					y = float32(b2f(ex.Topic == heads[h].Name))
 				}
 			}
 			labels[i*n+h] = y
@@ -262,7 +323,7 @@ func extractAll(ctx context.Context, examples []Example, cfg FeatureConfig, work
 		for i := c * chunk; i < min((c+1)*chunk, len(examples)); i++ {
 			ex.Extract(examples[i].Prompt, examples[i].Analysis, &v)
 			// Exact-size copies: the training set is held in memory.
-			vecs[i] = Vector{Idx: slices.Clone(v.Idx), Val: slices.Clone(v.Val)}
+			vecs[i] = Vector{Idx: slices.Clone(v.Idx), Val: slices.Clone(v.Val), Words: v.Words}
 		}
 		return nil
 	})
@@ -291,6 +352,9 @@ func epochOrders(fit []int, epochs int, seed uint64) [][]int32 {
 func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []float32, epochs [][]int32, lr, l2 float64) ([]float64, float64, error) {
 	n := len(m.heads)
 	dim := m.features.Dim()
+	if h >= m.nFull {
+		dim = 1 << m.features.topicBits()
+	}
 	w := make([]float64, dim)
 	g2 := make([]float64, dim)
 	var b, gb2 float64
@@ -304,14 +368,15 @@ func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []floa
 			if math.IsNaN(y) {
 				continue
 			}
-			v := &vecs[i]
+			idx, val, mask := m.span(h, &vecs[i])
 			z := b
-			for k, j := range v.Idx {
-				z += w[j] * float64(v.Val[k])
+			for k, j := range idx {
+				z += w[j&mask] * float64(val[k])
 			}
 			d := sigmoid(z) - y
-			for k, j := range v.Idx {
-				g := d*float64(v.Val[k]) + l2*w[j]
+			for k, j := range idx {
+				j &= mask
+				g := d*float64(val[k]) + l2*w[j]
 				g2[j] += g * g
 				w[j] -= lr * g / (math.Sqrt(g2[j]) + eps)
 			}
@@ -320,6 +385,16 @@ func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []floa
 		}
 	}
 	return w, b, nil
+}
+
+// span returns the part of v head h reads and the mask that maps its
+// indices to the head's weights: all of v, or for a topic head the word
+// n-grams folded onto the topic buckets.
+func (m *Model) span(h int, v *Vector) ([]uint32, []float32, uint32) {
+	if h >= m.nFull {
+		return v.Idx[:v.Words], v.Val[:v.Words], uint32(1)<<m.features.topicBits() - 1
+	}
+	return v.Idx, v.Val, math.MaxUint32
 }
 
 // calibrate fits each head's Platt parameters on the held-out examples,
