@@ -59,6 +59,9 @@ type JobOptions struct {
 	// Labeled, when set, loads the labeled dataset the gate replays too;
 	// it is called once a run.
 	Labeled func(ctx context.Context) (LabeledSet, error)
+	// Local trains the local classifier with each table; see
+	// LocalOptions.
+	Local LocalOptions
 	// OnPromote is told of a version this job promoted (serve swaps it
 	// in at once rather than at its next poll).
 	OnPromote func(router.Version)
@@ -99,6 +102,18 @@ func NewJob(opts JobOptions) (*Job, error) {
 	if opts.Fit.Target == 0 {
 		opts.Fit.Target = DefaultOptions().Target
 	}
+	if opts.Local.MinSamples <= 0 {
+		opts.Local.MinSamples = DefaultLocalMinSamples
+	}
+	if opts.Local.Train.CategoryMin == 0 {
+		opts.Local.Train.CategoryMin = DefaultLocalLabelMin
+	}
+	if opts.Local.Train.TopicMin == 0 {
+		opts.Local.Train.TopicMin = DefaultLocalLabelMin
+	}
+	if opts.Local.Train.Seed == 0 {
+		opts.Local.Train.Seed = 1
+	}
 	if _, err := opts.Fit.withDefaults(); err != nil {
 		return nil, fmt.Errorf("learner job: %w", err)
 	}
@@ -135,6 +150,9 @@ type Report struct {
 	Candidate *router.Version   `json:"candidate,omitempty"`
 	Diff      *router.TableDiff `json:"diff,omitempty"`
 	Verdict   *Verdict          `json:"verdict,omitempty"`
+	// Local is what the run did about the local classifier; nil when
+	// training is off.
+	Local *LocalReport `json:"local,omitempty"`
 }
 
 // Run runs the learner once. A dry run reads, fits and gates but writes
@@ -188,6 +206,17 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	prov.Params["gate_min_samples"] = float64(o.Gate.MinSamples)
 	prov.Params["gate_tolerance"] = o.Gate.Tolerance
 	prov.Params["max_weight"] = o.Gate.MaxWeight
+	if o.Local.Store != nil {
+		_, lr, err := j.trainLocal(ctx, obs, rep.WindowFrom, rep.WindowTo, dryRun)
+		if err != nil {
+			return rep, fmt.Errorf("learn: local classifier: %w", err)
+		}
+		rep.Local = &lr
+		if lr.Status != LocalTrained {
+			o.Logger.Info("local classifier not trained", "status", lr.Status, "reason", lr.Reason)
+		}
+	}
+	localProvenance(&prov, rep.Local, active)
 	cand := router.Version{
 		ParentID:   active.ID,
 		Status:     router.StatusCandidate,
@@ -200,6 +229,9 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	rep.Candidate, rep.Diff = &cand, &diff
 
 	if sameTable(table, active.Table) {
+		if prov.LocalModel != active.Provenance.LocalModel {
+			return j.promoteLocal(ctx, rep, cand, dryRun)
+		}
 		rep.Status, rep.Reason = RunUnchanged, fmt.Sprintf("the fitted table is the active one (v%d)", active.ID)
 		return rep, nil
 	}

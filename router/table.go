@@ -118,6 +118,11 @@ type Provenance struct {
 	// Params are the fitting parameters by name (quality target, prior,
 	// credibility...), so a version says what it was fitted to.
 	Params map[string]float64 `json:"params,omitempty"`
+	// LocalModel is the digest of the local classifier trained with the
+	// table (internal/textmodel, stored by the store under it); empty
+	// when the version has none. Its training figures are in Params
+	// under "local_*" names.
+	LocalModel string `json:"local_model,omitempty"`
 }
 
 // ModelStat is the evidence about one model in one bucket.

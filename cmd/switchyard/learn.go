@@ -75,6 +75,9 @@ func newLearnerJob(cfg *config.Config, st *store.Store, log *slog.Logger, onProm
 	if l.Dataset != "" {
 		opts.Labeled = labeledSet(l.Dataset, cfg.Catalog())
 	}
+	if l.KeepPrompts {
+		opts.Local = learner.LocalOptions{Store: st, MinSamples: cfg.Classifier.Local.MinSamples}
+	}
 	job, err := learner.NewJob(opts)
 	if err != nil {
 		return nil, fmt.Errorf("learner: %w", err)

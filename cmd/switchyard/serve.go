@@ -107,13 +107,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	cascade := classify.CascadeOptions{
-		Store:     st,
-		CacheSize: cfg.Classifier.CacheSize,
-		Logger:    log,
+		Store:          st,
+		CacheSize:      cfg.Classifier.CacheSize,
+		Logger:         log,
+		LocalThreshold: cfg.Classifier.Local.Threshold,
 	}
 	if m := cfg.Classifier.Model; m != "" {
 		cat := cfg.Catalog()
 		cascade.LLM = classify.NewLLM(clients[cat[m].Provider].API(), m, classify.LLMOptions{Timeout: cfg.Classifier.Timeout})
+	}
+
+	casc := classify.NewCascade(cascade)
+	local := &localTier{st: st, cascade: casc, models: cfg.Catalog(), cfg: cfg.Classifier.Local, log: log}
+	local.load(ctx, version)
+	var classifier router.Classifier = casc
+	if cfg.Learner.KeepPrompts {
+		// Prompts are kept off the reply's path; the last are written on
+		// the way out, before the store closes (defers run in reverse).
+		keeper := classify.NewKeeper(casc, st, classify.KeeperOptions{Logger: log})
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+			defer cancel()
+			keeper.Close(ctx)
+		}()
+		classifier = keeper
 	}
 
 	rec := recorder.New(st, recorder.Options{Logger: log})
@@ -124,12 +141,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Pending:      rec.Pending,
 		Providers:    func() []router.ProviderHealth { return svc.Providers() },
 		TableVersion: func() int64 { return svc.Version().ID },
+		BucketPSI:    bucketPSI(st, log),
 	})
 	recent := httpapi.NewRecentIDs(mx.Recorder(rec), recentIDs)
 	svc, err = router.NewService(router.Options{
 		Models:     cfg.Catalog(),
 		Completers: completers,
-		Classifier: classify.NewCascade(cascade),
+		Classifier: classifier,
 		Recorder:   recent,
 		Baseline:   cfg.Baseline,
 		Version:    version,
@@ -168,7 +186,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	})
 
-	sched, err := startLearner(cfg, st, svc, log)
+	// activate swaps in a newly promoted version and its local model.
+	activate := func(ctx context.Context, v router.Version) error {
+		if err := svc.SetVersion(v); err != nil {
+			return err
+		}
+		local.load(ctx, v)
+		return nil
+	}
+	sched, err := startLearner(cfg, st, activate, log)
 	if err != nil {
 		rec.Close(ctx)
 		return err
@@ -191,7 +217,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchTable(bg, st, svc, log)
+		watchTable(bg, st, svc, activate, log)
 	}()
 
 	serveErr := make(chan error, 1)
@@ -237,7 +263,7 @@ type activeVersioner interface {
 
 // watchTable swaps in a newly promoted routing table. A database outage
 // leaves the in-memory table in place (FAULTS.md F12).
-func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, log *slog.Logger) {
+func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, activate func(context.Context, router.Version) error, log *slog.Logger) {
 	t := time.NewTicker(tablePollInterval)
 	defer t.Stop()
 	for {
@@ -256,7 +282,7 @@ func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, lo
 		if v.ID == svc.Version().ID {
 			continue
 		}
-		if err := svc.SetVersion(v); err != nil {
+		if err := activate(ctx, v); err != nil {
 			log.Error("activate routing table", "version", v.ID, "err", err)
 			continue
 		}
@@ -267,12 +293,12 @@ func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, lo
 // startLearner schedules the learner when the config enables it; a
 // promotion swaps the service's table at once. It returns nil when the
 // learner is disabled.
-func startLearner(cfg *config.Config, st *store.Store, svc *router.Service, log *slog.Logger) (*learner.Scheduler, error) {
+func startLearner(cfg *config.Config, st *store.Store, activate func(context.Context, router.Version) error, log *slog.Logger) (*learner.Scheduler, error) {
 	if !cfg.Learner.Enabled {
 		return nil, nil
 	}
 	job, err := newLearnerJob(cfg, st, log, func(v router.Version) {
-		if err := svc.SetVersion(v); err != nil {
+		if err := activate(context.Background(), v); err != nil {
 			log.Error("activate learned routing table", "version", v.ID, "err", err)
 		}
 	})

@@ -28,12 +28,11 @@ type Store interface {
 	PutClassification(ctx context.Context, key string, a router.Analysis) error
 }
 
-// Local is the hook for a future tier: a model trained on this
-// deployment's own outcomes, cheap enough to ask before the LLM. It would
-// sit between the caches and the LLM (see Cascade.resolve): an answer
-// whose confidence in [0, 1] reaches the configured threshold is used and
-// the LLM is not called. Nothing implements or calls it yet; wiring it
-// needs a router.Tier for it.
+// Local is the tier between the caches and the LLM: a model trained on
+// this deployment's own outcomes (LocalModel), cheap enough to ask about
+// every prompt. An answer whose confidence in [0, 1] reaches the
+// cascade's threshold is used and the LLM is not called; a less
+// confident one is still the answer when the LLM fails.
 type Local interface {
 	Predict(ctx context.Context, prompt string) (a router.Analysis, confidence float64, err error)
 }
@@ -57,23 +56,37 @@ type CascadeOptions struct {
 	StoreTimeout time.Duration
 	// Logger receives fallback and store warnings; default discards.
 	Logger *slog.Logger
+	// Local is the local tier to start with; nil means none until
+	// SetLocal gives one.
+	Local Local
+	// LocalThreshold is the confidence a local answer needs to be used
+	// without asking the LLM; default DefaultLocalThreshold.
+	LocalThreshold float64
 }
+
+// DefaultLocalThreshold is the confidence a local answer needs by default.
+const DefaultLocalThreshold = 0.8
 
 // CascadeStats are counters since the Cascade was made.
 type CascadeStats struct {
-	MemoryHits int64 // answered from the in-memory cache
-	StoreHits  int64 // answered from the persistent store
-	Shared     int64 // waited for an identical prompt's classification already in flight
-	LLMCalls   int64 // LLM classifications started
-	LLMErrors  int64 // of those, failed (error, invalid output, timeout)
-	Fallbacks  int64 // heuristic answers given because the LLM failed
+	MemoryHits  int64 // answered from the in-memory cache
+	StoreHits   int64 // answered from the persistent store
+	Shared      int64 // waited for an identical prompt's classification already in flight
+	LLMCalls    int64 // LLM classifications started
+	LLMErrors   int64 // of those, failed (error, invalid output, timeout)
+	Fallbacks   int64 // local or heuristic answers given because the LLM failed
+	LocalHits   int64 // answered by the local tier with enough confidence
+	LocalUnsure int64 // local answers below the threshold, passed on to the LLM
 }
 
-// Cascade is the router.Classifier: memory cache, persistent store, LLM,
-// heuristic, in that order. Only LLM answers are cached, so a prompt the
-// heuristic answered for is tried on the LLM again next time; a prompt
-// the LLM answered is never sent to it again while cached, also when
-// identical prompts arrive together (they share one classification).
+// Cascade is the router.Classifier: memory cache, persistent store, local
+// model, LLM, heuristic, in that order. Only LLM answers are cached, so a
+// prompt the heuristic answered for is tried on the LLM again next time,
+// and the local tier (which a retrained model replaces) is asked afresh;
+// a prompt the LLM answered is never sent to it again while cached, also
+// when identical prompts arrive together (they share one
+// classification). The cached LLM answers are the local model's training
+// labels, so the LLM's share falls as traffic grows.
 type Cascade struct {
 	llm          Analyzer
 	store        Store
@@ -81,6 +94,10 @@ type Cascade struct {
 	timeout      time.Duration
 	storeTimeout time.Duration
 	log          *slog.Logger
+	threshold    float64
+	// local is swapped whole when the active table version brings another
+	// model; a nil holder means no local tier.
+	local atomic.Pointer[localHolder]
 
 	// mu orders the memory cache and flights: a key moves into the cache
 	// and out of flights under mu, so a caller holding mu sees it in one.
@@ -89,7 +106,12 @@ type Cascade struct {
 	flights map[string]*flight
 
 	memoryHits, storeHits, shared, llmCalls, llmErrors, fallbacks atomic.Int64
+	localHits, localUnsure                                        atomic.Int64
 }
+
+// localHolder boxes a Local so that an interface can sit in an
+// atomic.Pointer.
+type localHolder struct{ l Local }
 
 var _ router.Classifier = (*Cascade)(nil)
 
@@ -113,15 +135,31 @@ func NewCascade(opts CascadeOptions) *Cascade {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Cascade{
+	if !(opts.LocalThreshold > 0 && opts.LocalThreshold <= 1) {
+		opts.LocalThreshold = DefaultLocalThreshold
+	}
+	c := &Cascade{
 		llm:          opts.LLM,
 		store:        opts.Store,
 		timeout:      opts.Timeout,
 		storeTimeout: opts.StoreTimeout,
 		log:          opts.Logger,
+		threshold:    opts.LocalThreshold,
 		mem:          newLRU(opts.CacheSize),
 		flights:      make(map[string]*flight),
 	}
+	c.SetLocal(opts.Local)
+	return c
+}
+
+// SetLocal replaces the local tier; nil removes it. Classifications in
+// flight finish with the tier they started with.
+func (c *Cascade) SetLocal(l Local) {
+	if l == nil {
+		c.local.Store(nil)
+		return
+	}
+	c.local.Store(&localHolder{l: l})
 }
 
 // Classify returns the analysis of prompt from the cheapest tier that has
@@ -167,12 +205,14 @@ func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis,
 // Stats returns the counters so far.
 func (c *Cascade) Stats() CascadeStats {
 	return CascadeStats{
-		MemoryHits: c.memoryHits.Load(),
-		StoreHits:  c.storeHits.Load(),
-		Shared:     c.shared.Load(),
-		LLMCalls:   c.llmCalls.Load(),
-		LLMErrors:  c.llmErrors.Load(),
-		Fallbacks:  c.fallbacks.Load(),
+		MemoryHits:  c.memoryHits.Load(),
+		StoreHits:   c.storeHits.Load(),
+		Shared:      c.shared.Load(),
+		LLMCalls:    c.llmCalls.Load(),
+		LLMErrors:   c.llmErrors.Load(),
+		Fallbacks:   c.fallbacks.Load(),
+		LocalHits:   c.localHits.Load(),
+		LocalUnsure: c.localUnsure.Load(),
 	}
 }
 
@@ -206,11 +246,22 @@ func (c *Cascade) resolve(ctx context.Context, key, prompt string) (a router.Ana
 		return fromCache(a), true
 	}
 
-	// A Local tier (see Local) would be asked here, before paying for
-	// the LLM, and its confident answers returned.
+	// The local tier answers alone when it is sure; its less confident
+	// answer is kept as the fallback should the LLM fail.
+	local, ok := c.askLocal(ctx, key, prompt)
+	if ok {
+		c.localHits.Add(1)
+		return local, false
+	}
+	fallback := func() router.Analysis {
+		if local.Tier == router.TierLocal {
+			return local
+		}
+		return c.heuristic.Analyze(prompt)
+	}
 
 	if c.llm == nil {
-		return c.heuristic.Analyze(prompt), false
+		return fallback(), false
 	}
 	c.llmCalls.Add(1)
 	a, err := c.llm.Classify(ctx, prompt)
@@ -223,13 +274,42 @@ func (c *Cascade) resolve(ctx context.Context, key, prompt string) (a router.Ana
 	if err != nil {
 		c.llmErrors.Add(1)
 		c.fallbacks.Add(1)
-		h := c.heuristic.Analyze(prompt)
+		h := fallback()
 		h.Fallback = fallbackReason(err)
-		c.log.Warn("llm classification failed, using heuristic", "reason", h.Fallback, "err", err, "prompt_hash", key[:12])
+		c.log.Warn("llm classification failed, using "+string(h.Tier), "reason", h.Fallback, "err", err, "prompt_hash", key[:12])
 		return h, false
 	}
 	a.Tier, a.Fallback = router.TierLLM, ""
 	return a, true
+}
+
+// askLocal asks the local tier, if there is one. sure reports an answer
+// confident enough to use; otherwise a has Tier local only when the tier
+// gave an answer with some confidence (a model trained on too little data
+// reports none), which is then the fallback if the LLM fails. The model
+// reads the normalised prompt, the text it was trained on.
+func (c *Cascade) askLocal(ctx context.Context, key, prompt string) (a router.Analysis, sure bool) {
+	h := c.local.Load()
+	if h == nil {
+		return router.Analysis{}, false
+	}
+	a, conf, err := h.l.Predict(ctx, router.NormalizePrompt(prompt))
+	if err == nil {
+		err = a.Validate()
+	}
+	if err != nil {
+		c.log.Warn("local classification failed, ignoring", "err", err, "prompt_hash", key[:12])
+		return router.Analysis{}, false
+	}
+	a.Tier, a.Fallback = router.TierLocal, ""
+	if conf >= c.threshold {
+		return a, true
+	}
+	c.localUnsure.Add(1)
+	if !(conf > 0) {
+		return router.Analysis{}, false
+	}
+	return a, false
 }
 
 // get reads the store; a store error is logged and counts as a miss, as

@@ -87,6 +87,30 @@ type Classifier struct {
 	Model     string        `yaml:"model"`
 	Timeout   time.Duration `yaml:"timeout"`
 	CacheSize int           `yaml:"cache_size"`
+	// Local is the local classifier tier, asked before the LLM.
+	Local Local `yaml:"local"`
+}
+
+// Local configures the local classifier tier: a model the learner trains
+// on kept prompts (learner.keep_prompts) and stores with each table
+// version.
+type Local struct {
+	// Enabled lets serve load the active version's model; without one
+	// the tier is skipped.
+	Enabled bool `yaml:"enabled"`
+	// Threshold is the confidence a local answer needs to be used
+	// without asking the LLM.
+	Threshold float64 `yaml:"threshold"`
+	// MinSamples is the labelled prompts the learner needs to train a
+	// model, and each of the model's candidate heads needs before serve
+	// trusts it.
+	MinSamples int `yaml:"min_samples"`
+}
+
+// DefaultLocal returns the local tier's defaults: enabled, threshold
+// 0.8, 1,000 samples.
+func DefaultLocal() Local {
+	return Local{Enabled: true, Threshold: 0.8, MinSamples: 1000}
 }
 
 // validKinds are the provider dialects internal/provider knows.
@@ -129,7 +153,7 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	})
 	// Decoding fills only the keys present, so defaults set first stay
 	// where the file says nothing (and an explicit zero is kept).
-	c := Config{Learner: DefaultLearner()}
+	c := Config{Learner: DefaultLearner(), Classifier: Classifier{Local: DefaultLocal()}}
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
@@ -274,6 +298,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Classifier.Model != "" && !models[c.Classifier.Model] {
 		bad("classifier.model: unknown model %q", c.Classifier.Model)
+	}
+	if l := c.Classifier.Local; !(l.Threshold > 0 && l.Threshold <= 1) {
+		bad("classifier.local.threshold: %v: want a value in (0, 1]", l.Threshold)
+	}
+	if c.Classifier.Local.MinSamples < 1 {
+		bad("classifier.local.min_samples: %d: must be at least 1", c.Classifier.Local.MinSamples)
 	}
 	c.Learner.validate(bad)
 	return errors.Join(errs...)

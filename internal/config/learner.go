@@ -32,6 +32,10 @@ type Learner struct {
 	Dataset string `yaml:"dataset"`
 	// Timeout bounds one run.
 	Timeout time.Duration `yaml:"timeout"`
+	// KeepPrompts stores the normalised text of routed prompts (pruned
+	// to Window) so that the learner can train the local classifier. Off
+	// by default: records otherwise keep only a prompt hash.
+	KeepPrompts bool `yaml:"keep_prompts"`
 }
 
 // learnerLeaseLimit is the longest run the learner lock covers (see
@@ -77,6 +81,6 @@ func (l Learner) validate(bad func(format string, args ...any)) {
 
 // String is the section for logs.
 func (l Learner) String() string {
-	return fmt.Sprintf("enabled=%v schedule=%q window=%v min_samples=%d target=%v tolerance=%v dataset=%q",
-		l.Enabled, l.Schedule, l.Window, l.MinSamples, l.Target, l.Tolerance, l.Dataset)
+	return fmt.Sprintf("enabled=%v schedule=%q window=%v min_samples=%d target=%v tolerance=%v dataset=%q keep_prompts=%v",
+		l.Enabled, l.Schedule, l.Window, l.MinSamples, l.Target, l.Tolerance, l.Dataset, l.KeepPrompts)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -24,6 +25,17 @@ type daySpend struct {
 	// sending everything to the baseline model would have.
 	SavingsVsBaseline float64 `json:"savings_vs_baseline"`
 	SavingsPct        float64 `json:"savings_pct"`
+	// BucketPSI, on /costs/today only, is the day-over-day drift of the
+	// bucket mix (population stability index against yesterday) by
+	// "complexity" and classifier "tier"; a mix is missing when either day
+	// has no routed request.
+	BucketPSI map[string]float64 `json:"bucket_psi,omitempty"`
+}
+
+// driftReader is the optional part of a SpendReader that reports the
+// bucket mix's drift (the store does).
+type driftReader interface {
+	BucketPSI(ctx context.Context, day time.Time) (map[string]float64, error)
 }
 
 func (s *Server) toDay(sp router.Spend) daySpend {
@@ -62,7 +74,16 @@ func (s *Server) costsToday(c *gin.Context) {
 	if len(days) > 0 {
 		sp = days[0]
 	}
-	c.JSON(http.StatusOK, s.toDay(sp))
+	d := s.toDay(sp)
+	if dr, ok := s.opts.Spend.(driftReader); ok {
+		// The drift is extra: its failure must not cost the spend report.
+		psi, err := dr.BucketPSI(c.Request.Context(), today)
+		if err != nil {
+			s.log.Warn("bucket drift", "err", err)
+		}
+		d.BucketPSI = psi
+	}
+	c.JSON(http.StatusOK, d)
 }
 
 // costs reports each day in [from, to] (UTC dates, inclusive) and their

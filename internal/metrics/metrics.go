@@ -38,6 +38,9 @@ type Gauges struct {
 	Providers func() []router.ProviderHealth
 	// TableVersion is the active routing-table version.
 	TableVersion func() int64
+	// BucketPSI is the day-over-day drift of the bucket mix by mix
+	// ("complexity", "tier"); see store.BucketPSI.
+	BucketPSI func() map[string]float64
 }
 
 // New registers every metric on a fresh registry.
@@ -89,6 +92,11 @@ func New(g Gauges) *Metrics {
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchyard_table_version", Help: "The routing-table version in use.",
 		}, func() float64 { return float64(g.TableVersion()) }))
+	}
+	if g.BucketPSI != nil {
+		f(&psiCollector{psi: g.BucketPSI, desc: prometheus.NewDesc(
+			"switchyard_bucket_psi", "Population stability index of today's bucket mix against yesterday's: below 0.1 stable, above 0.25 a major shift.",
+			[]string{"mix"}, nil)})
 	}
 	if g.Providers != nil {
 		f(&providerCollector{providers: g.Providers, desc: prometheus.NewDesc(
@@ -160,5 +168,19 @@ func (c *providerCollector) Collect(ch chan<- prometheus.Metric) {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, up, p.Provider, p.State)
+	}
+}
+
+// psiCollector reports the bucket mix's drift at scrape time.
+type psiCollector struct {
+	psi  func() map[string]float64
+	desc *prometheus.Desc
+}
+
+func (c *psiCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *psiCollector) Collect(ch chan<- prometheus.Metric) {
+	for mix, v := range c.psi() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, mix)
 	}
 }
