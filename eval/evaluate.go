@@ -33,6 +33,11 @@ type EvaluateOptions struct {
 	Static router.Table
 	// Seed drives the random policy.
 	Seed uint64
+	// LocalRule and LocalParam set the local policy (a matrix prepared
+	// with a Predictor only): LocalRuleTarget with the target, or
+	// LocalRuleGap with the gap. Empty LocalRule means LocalRuleTarget.
+	LocalRule  string
+	LocalParam float64
 }
 
 // curveGrid is how many evenly spaced targets the curve sweep adds to the
@@ -51,8 +56,19 @@ func (mx *Matrix) Evaluate(opts EvaluateOptions) (*Result, error) {
 	policies := opts.Policies
 	if len(policies) == 0 {
 		policies = []string{PolicyStatic, PolicyLearned, PolicyRandom, PolicyOracle}
+		if mx.Pred != nil {
+			policies = append(policies, PolicyLocal)
+		}
 		for _, m := range mx.Models {
 			policies = append(policies, alwaysPrefix+m)
+		}
+	}
+	if opts.LocalRule == "" {
+		opts.LocalRule = LocalRuleTarget
+	}
+	if mx.Pred != nil || slices.Contains(policies, PolicyLocal) {
+		if err := mx.checkLocal(opts); err != nil {
+			return nil, err
 		}
 	}
 	for _, p := range policies {
@@ -108,9 +124,15 @@ func (mx *Matrix) Evaluate(opts EvaluateOptions) (*Result, error) {
 	}
 	res.StaticTable = static
 
+	var lr *localRouter
+	if mx.Pred != nil {
+		lr = newLocalRouter(r, opts.LocalRule)
+	}
 	for _, p := range policies {
 		var pr PolicyResult
 		switch {
+		case p == PolicyLocal:
+			pr = lr.replay(p, opts.LocalParam)
 		case p == PolicyStatic:
 			pr = r.table(p, r.resolve(static))
 		case p == PolicyLearned:
@@ -130,13 +152,16 @@ func (mx *Matrix) Evaluate(opts EvaluateOptions) (*Result, error) {
 
 	res.Curve = r.curve(ev, strong)
 	summarise(res, always, S, W)
+	if lr != nil {
+		res.Local = localResult(lr, opts, res, always, S, W, r.oracle(PolicyOracle), strong)
+	}
 	return res, nil
 }
 
 // checkPolicy validates a policy name.
 func (mx *Matrix) checkPolicy(p string) error {
 	switch p {
-	case PolicyStatic, PolicyLearned, PolicyRandom, PolicyOracle:
+	case PolicyStatic, PolicyLearned, PolicyRandom, PolicyOracle, PolicyLocal:
 		return nil
 	}
 	if m, ok := strings.CutPrefix(p, alwaysPrefix); ok {
@@ -145,7 +170,7 @@ func (mx *Matrix) checkPolicy(p string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("evaluate: unknown policy %q (want static, learned, random, oracle or always:MODEL)", p)
+	return fmt.Errorf("evaluate: unknown policy %q (want static, learned, random, oracle, local or always:MODEL)", p)
 }
 
 // mixShare is the share of prompts the random policy sends to the strong

@@ -71,7 +71,7 @@ Strongest model {{.R.Strongest}}, weak model {{.R.Weak}}; static table {{.R.Stat
 {{range .R.Policies}}<tr><td>{{.Name}}</td><td>{{.N}}</td><td>{{f4 .Quality}}</td><td>{{pct .QualityVsStrongest}}</td><td>{{f4 .CostUSD}}</td><td>{{f4 .CostPer1k}}</td><td>{{pct .SavingsVsStrongest}}</td><td>{{pct .StrongShare}}</td></tr>
 {{end}}</table>
 <h2>Cost and quality</h2>
-<p>The learned table's curve as its quality target moves (dots), its non-decreasing upper hull (dashed, whose area is AIQ), and each policy.</p>
+<p>The learned table's curve as its quality target moves (dots), its non-decreasing upper hull (dashed, whose area is AIQ), each policy{{if .R.Local}}, and the local policy's per-prompt curve (orange){{end}}.</p>
 {{.CostSVG}}
 <h2>Performance gap recovered</h2>
 <p>Quality against the {{.AxisName}}; the diagonal is random routing (APGR 0.5).</p>
@@ -177,6 +177,13 @@ func costQualitySVG(res *Result) string {
 	for _, pr := range res.Policies {
 		all = append(all, Point{pr.CostPer1k, pr.Quality})
 	}
+	var local []Point
+	if res.Local != nil {
+		for _, c := range res.Local.Curve {
+			local = append(local, Point{c.CostPer1k, c.Quality})
+		}
+		all = append(all, local...)
+	}
 	if len(all) == 0 {
 		return ""
 	}
@@ -187,6 +194,8 @@ func costQualitySVG(res *Result) string {
 	for _, q := range curve {
 		p.dot(q, 2.5, "#1f77b4", "")
 	}
+	// The local policy's per-prompt curve, when there is one.
+	p.polyline(local, `stroke="#ff7f0e" stroke-width="1.5"`)
 	for _, pr := range res.Policies {
 		fill := "#d62728"
 		if strings.HasPrefix(pr.Name, alwaysPrefix) {

@@ -46,6 +46,13 @@ type Matrix struct {
 	Split   string  // SplitDataset or SplitFraction
 	// Skipped counts items without outcomes (label-only lines).
 	Skipped int
+	// With a Predictor classifier: Pred[i*K+k] is prompt i's predicted
+	// success of model PredModels[k] (K of them, cheapest to strongest),
+	// and PredCols[k] is that model's column, -1 when the dataset lacks
+	// it. Nil otherwise.
+	Pred       []float64
+	PredModels []string
+	PredCols   []int
 }
 
 // progressEvery is how many items pass between progress reports.
@@ -63,6 +70,13 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 	M := len(mx.Models)
 	if M == 0 {
 		return nil, errors.New("prepare dataset: no model outcomes")
+	}
+	pred, _ := opts.Classifier.(Predictor)
+	if pred != nil {
+		mx.PredModels = slices.Clone(pred.Order())
+		for _, name := range mx.PredModels {
+			mx.PredCols = append(mx.PredCols, mx.modelIndex(name))
+		}
 	}
 	fixed := datasets.FixedSplit(items)
 	if fixed {
@@ -95,6 +109,9 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 		}
 		row := int32(len(mx.Bucket))
 		mx.Bucket = append(mx.Bucket, b)
+		if pred != nil {
+			mx.Pred = append(mx.Pred, pred.Probabilities(it)...)
+		}
 		base := len(mx.Quality)
 		for range M {
 			mx.Quality = append(mx.Quality, math.NaN())

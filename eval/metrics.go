@@ -145,40 +145,77 @@ func cross(a, b, c Point) float64 {
 
 // summarise fills the result's APGR, CPT and AIQ from the curve.
 func summarise(res *Result, always []PolicyResult, S, W PolicyResult) {
+	m := curveMetrics(res.Curve, res.APGRAxis, always, S, W)
+	res.APGR, res.CPT50, res.CPT80, res.AIQ = m.apgr, m.cpt50, m.cpt80, m.aiq
+	cmin, cmax := costRange(always)
+	if v, ok := AIQ([]Point{{W.CostUSD, W.Quality}, {S.CostUSD, S.Quality}}, cmin, cmax); ok {
+		res.RandomAIQ = &v
+	}
+}
+
+// metricSet is the summary of one curve.
+type metricSet struct{ apgr, cpt50, cpt80, aiq *float64 }
+
+// curveMetrics computes APGR and CPT on axis and AIQ over the single
+// models' cost range for a curve.
+func curveMetrics(curve []CurvePoint, axis string, always []PolicyResult, S, W PolicyResult) metricSet {
+	var out metricSet
 	// On the cost axis the strongest model must cost more than the weak
 	// one, or there is no gap to recover.
-	if res.APGRAxis != "cost" || S.CostUSD > W.CostUSD {
+	if axis != "cost" || S.CostUSD > W.CostUSD {
 		var gap []Point
-		for _, c := range res.Curve {
+		for _, c := range curve {
 			x := c.StrongShare
-			if res.APGRAxis == "cost" {
+			if axis == "cost" {
 				x = (c.CostUSD - W.CostUSD) / (S.CostUSD - W.CostUSD)
 			}
 			gap = append(gap, Point{x, c.Quality})
 		}
 		if v, ok := APGR(gap, W.Quality, S.Quality); ok {
-			res.APGR = &v
+			out.apgr = &v
 		}
 		if v, ok := CPT(gap, W.Quality, S.Quality, 0.5); ok {
-			res.CPT50 = &v
+			out.cpt50 = &v
 		}
 		if v, ok := CPT(gap, W.Quality, S.Quality, 0.8); ok {
-			res.CPT80 = &v
+			out.cpt80 = &v
 		}
 	}
-
-	cmin, cmax := always[0].CostUSD, always[0].CostUSD
-	for _, a := range always {
-		cmin, cmax = min(cmin, a.CostUSD), max(cmax, a.CostUSD)
-	}
+	cmin, cmax := costRange(always)
 	var cq []Point
-	for _, c := range res.Curve {
+	for _, c := range curve {
 		cq = append(cq, Point{c.CostUSD, c.Quality})
 	}
 	if v, ok := AIQ(cq, cmin, cmax); ok {
-		res.AIQ = &v
+		out.aiq = &v
 	}
-	if v, ok := AIQ([]Point{{W.CostUSD, W.Quality}, {S.CostUSD, S.Quality}}, cmin, cmax); ok {
-		res.RandomAIQ = &v
+	return out
+}
+
+// costRange is the least and the greatest cost of the single models.
+func costRange(always []PolicyResult) (cmin, cmax float64) {
+	cmin, cmax = always[0].CostUSD, always[0].CostUSD
+	for _, a := range always {
+		cmin, cmax = min(cmin, a.CostUSD), max(cmax, a.CostUSD)
 	}
+	return cmin, cmax
+}
+
+// CostAtQuality is the least cost at which the non-decreasing upper hull
+// of points (what mixing neighbouring settings at random achieves)
+// reaches quality, interpolating linearly; ok is false when it never
+// does.
+func CostAtQuality(points []Point, quality float64) (cost float64, ok bool) {
+	hull := NondecreasingHull(points)
+	for k, p := range hull {
+		if p.Y < quality {
+			continue
+		}
+		if k == 0 {
+			return p.X, true
+		}
+		a := hull[k-1]
+		return a.X + (p.X-a.X)*(quality-a.Y)/(p.Y-a.Y), true
+	}
+	return 0, false
 }

@@ -46,6 +46,10 @@ type Result struct {
 	StaticTable  router.Table `json:"static_table,omitempty"`
 	LearnedTable router.Table `json:"learned_table"`
 	Skipped      int          `json:"skipped,omitempty"`
+	// Local is the local policy's curve and metrics, with the local
+	// classifier only; Audit is the classifier audit, with --audit only.
+	Local *LocalResult `json:"local,omitempty"`
+	Audit *Audit       `json:"audit,omitempty"`
 }
 
 // PolicyResult is how one policy did on the test split.

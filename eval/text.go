@@ -18,6 +18,13 @@ func WriteText(w io.Writer, res *Result) error {
 	if res.Classifier != "" {
 		fmt.Fprintf(&b, ", classifier %s", res.Classifier)
 	}
+	if len(res.Policies) == 0 {
+		// An audit of a dataset without outcomes: nothing was replayed.
+		b.WriteString("\n")
+		writeAuditText(&b, res.Audit)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	fmt.Fprintf(&b, ", target %.2f\n", res.Target)
 	fmt.Fprintf(&b, "strongest %s, weak %s; static table %s\n\n", res.Strongest, res.Weak, res.StaticSource)
 
@@ -42,6 +49,8 @@ func WriteText(w io.Writer, res *Result) error {
 	fmt.Fprintf(&b, "AIQ %s (random mix of weak and strongest: %s)\n", num(res.AIQ, 4, false), num(res.RandomAIQ, 4, false))
 	b.WriteString("\nlearned table:\n")
 	writeTable(&b, res.LearnedTable)
+	writeLocalText(&b, res.Local)
+	writeAuditText(&b, res.Audit)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

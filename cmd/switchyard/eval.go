@@ -35,12 +35,20 @@ type evalParams struct {
 	Seed       uint64   `json:"seed"`
 	Classifier string   `json:"classifier"`
 	Target     float64  `json:"target"`
+	// The local classifier's and the audit's options.
+	LocalTarget  float64  `json:"local_target,omitempty"`
+	LocalRule    string   `json:"local_rule,omitempty"`
+	LocalGap     float64  `json:"local_gap,omitempty"`
+	LocalTopics  bool     `json:"local_topics,omitempty"`
+	TrainDataset string   `json:"train_dataset,omitempty"`
+	TrainSources []string `json:"train_sources,omitempty"`
+	Audit        bool     `json:"audit,omitempty"`
 }
 
 func evalCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", stderr)
 	var p evalParams
-	var policies stringList
+	var policies, trainSources stringList
 	fs.StringVar(&p.Dataset, "dataset", "", "labeled dataset (.jsonl or .jsonl.gz), required")
 	fs.StringVar(&p.Source, "source", "", "only items whose source starts with this prefix (e.g. mmlu/)")
 	fs.StringVar(&p.Prices, "prices", "", "price file (JSON: model -> input_per_mtok, output_per_mtok) for calls without a recorded cost")
@@ -48,8 +56,15 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.Var(&policies, "policy", "policy to score, repeatable: static, learned, random, oracle, always:MODEL (default: all)")
 	fs.Float64Var(&p.TrainFrac, "train-frac", 0.5, "share of prompts to train on when the dataset has no train/test split")
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed of the train/test split and the random policy")
-	fs.StringVar(&p.Classifier, "classifier", "heuristic", "how prompts are bucketed: heuristic, label (the dataset's labels, heuristic where missing) or source (category from the item's source)")
+	fs.StringVar(&p.Classifier, "classifier", "heuristic", "how prompts are bucketed: heuristic, label (the dataset's labels, heuristic where missing), source (category from the item's source) or local (a model trained on the training split's outcomes; adds the local policy)")
 	fs.Float64Var(&p.Target, "target", learner.DefaultOptions().Target, "quality target of the learned table")
+	fs.Float64Var(&p.LocalTarget, "local-target", classify.DefaultLocalTarget, "local classifier: the bucket rule's confidence target, and the local policy's with --local-rule target")
+	fs.StringVar(&p.LocalRule, "local-rule", eval.LocalRuleTarget, "local policy: target (cheapest model predicted to succeed with --local-target) or gap (cheapest model within --local-gap of the likeliest)")
+	fs.Float64Var(&p.LocalGap, "local-gap", 0.1, "local policy with --local-rule gap: the gap")
+	fs.BoolVar(&p.LocalTopics, "local-topics", true, "local classifier: train topic heads on the items' sources (known at training time only)")
+	fs.StringVar(&p.TrainDataset, "train-dataset", "", "local classifier: train on this dataset (all of it but prompts that are scored) instead of the training split")
+	fs.Var(&trainSources, "train-source", "local classifier: train only on items whose source starts with this prefix, repeatable")
+	fs.BoolVar(&p.Audit, "audit", false, "with --classifier local: report its calibration, agreement with the heuristic and the labels, and how it tracks label.difficulty; accepts a dataset without outcomes")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	reportDir := fs.String("report", "", "write a self-contained HTML report into this directory")
 	noStore := fs.Bool("no-store", false, "do not record the run in the database")
@@ -57,6 +72,7 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	p.Policies = policies
+	p.TrainSources = trainSources
 	if p.Dataset == "" {
 		return usageError{"eval: --dataset is required"}
 	}
@@ -72,8 +88,13 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		classifier = eval.LabelClassifier{Analyzer: analyzer}
 	case "source":
 		classifier = eval.SourceClassifier{Analyzer: analyzer}
+	case "local":
+		// Trained below, once the split is known.
 	default:
-		return usageError{fmt.Sprintf("eval: --classifier %q: want heuristic, label or source", p.Classifier)}
+		return usageError{fmt.Sprintf("eval: --classifier %q: want heuristic, label, source or local", p.Classifier)}
+	}
+	if err := checkLocalFlags(p); err != nil {
+		return err
 	}
 	if !(p.Target >= 0 && p.Target <= 1) {
 		return usageError{"eval: --target must be in [0, 1]"}
@@ -120,38 +141,72 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		items = kept
 	}
 
-	bar := newProgressBar(stdout)
-	mx, err := eval.Prepare(items, eval.PrepareOptions{
-		Classifier: classifier,
-		Prices:     prices,
-		TrainFrac:  p.TrainFrac,
-		Seed:       p.Seed,
-		Progress:   bar.report("preparing"),
-	})
-	if err != nil {
+	split := splitItems(items, p)
+	if !split.outcomes && !p.Audit {
+		return fmt.Errorf("dataset %s has no outcomes: only --audit (with --classifier local, trained from --train-dataset) can use it", p.Dataset)
+	}
+	var local *localSetup
+	if p.Classifier == "local" {
+		local, err = trainLocal(ctx, p, split, prices, analyzer)
+		if err != nil {
+			return err
+		}
+		classifier = local.classifier
+		if local.dropped > 0 {
+			fmt.Fprintf(stderr, "local model: left out %d training prompts that are also scored\n", local.dropped)
+		}
+	}
+	var (
+		res *eval.Result
+		mx  *eval.Matrix
+	)
+	if split.outcomes {
+		bar := newProgressBar(stdout)
+		mx, err = eval.Prepare(items, eval.PrepareOptions{
+			Classifier: classifier,
+			Prices:     prices,
+			TrainFrac:  p.TrainFrac,
+			Seed:       p.Seed,
+			Progress:   bar.report("preparing"),
+		})
+		if err != nil {
+			bar.done()
+			return err
+		}
+		var static router.Table
+		if cfg != nil && coversTable(cfg.Table(), mx.Models) {
+			static = cfg.Table()
+		}
+		bar.report("replaying")(0, 1)
+		res, err = mx.Evaluate(eval.EvaluateOptions{
+			Policies:   p.Policies,
+			Target:     p.Target,
+			Static:     static,
+			Seed:       p.Seed,
+			LocalRule:  p.LocalRule,
+			LocalParam: localParam(p),
+		})
 		bar.done()
-		return err
-	}
-	var static router.Table
-	if cfg != nil && coversTable(cfg.Table(), mx.Models) {
-		static = cfg.Table()
-	}
-	bar.report("replaying")(0, 1)
-	res, err := mx.Evaluate(eval.EvaluateOptions{
-		Policies: p.Policies,
-		Target:   p.Target,
-		Static:   static,
-		Seed:     p.Seed,
-	})
-	bar.done()
-	if err != nil {
-		return err
+		if err != nil {
+			return err
+		}
+	} else {
+		// An audit of label-only prompts: nothing to replay.
+		res = &eval.Result{NTest: len(items), Split: "none", Target: p.Target}
 	}
 	res.Dataset = filepath.Base(p.Dataset)
 	if p.Source != "" {
 		res.Dataset += " (source " + p.Source + ")"
 	}
 	res.Classifier = p.Classifier
+	if local != nil {
+		if res.Local != nil {
+			res.Local.TrainPrompts, res.Local.TrainDataset = local.prompts, local.dataset
+		}
+		if p.Audit {
+			res.Audit = eval.AuditLocal(mx, split.scored(), local.classifier, analyzer)
+		}
+	}
 
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/switchyard/switchyard/datasets"
+	"github.com/switchyard/switchyard/eval"
+	"github.com/switchyard/switchyard/router"
+)
+
+// evalSplit is the dataset's items placed as eval.Prepare places them.
+type evalSplit struct {
+	train, test []*datasets.Item
+	outcomes    bool // some item has outcomes
+}
+
+func splitItems(items []datasets.Item, p evalParams) evalSplit {
+	var s evalSplit
+	fixed := datasets.FixedSplit(items)
+	for i := range items {
+		it := &items[i]
+		s.outcomes = s.outcomes || len(it.Outcomes) > 0
+		if datasets.SplitOf(it, fixed, p.TrainFrac, p.Seed) == datasets.SplitTrain {
+			s.train = append(s.train, it)
+		} else {
+			s.test = append(s.test, it)
+		}
+	}
+	return s
+}
+
+// scored is what the local classifier is judged on: the test split's
+// prompts with outcomes, or, for a dataset without outcomes (an audit),
+// every prompt.
+func (s evalSplit) scored() []*datasets.Item {
+	if !s.outcomes {
+		return append(append([]*datasets.Item(nil), s.train...), s.test...)
+	}
+	var out []*datasets.Item
+	for _, it := range s.test {
+		if len(it.Outcomes) > 0 {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// localSetup is a trained local classifier and what it was trained on.
+type localSetup struct {
+	classifier *eval.LocalClassifier
+	prompts    int
+	dataset    string
+	dropped    int // training prompts dropped because a scored prompt is the same
+}
+
+// trainLocal trains the local model on the training split (or on
+// --train-dataset), leaving out every prompt that is also scored, so
+// that a duplicated prompt never lands on both sides.
+func trainLocal(ctx context.Context, p evalParams, s evalSplit, prices router.Catalog, analyzer eval.Analyzer) (*localSetup, error) {
+	pool := s.train
+	setup := &localSetup{}
+	if p.TrainDataset != "" {
+		items, err := datasets.Load(p.TrainDataset)
+		if err != nil {
+			return nil, fmt.Errorf("load training dataset: %w", err)
+		}
+		pool = nil
+		for i := range items {
+			pool = append(pool, &items[i])
+		}
+		setup.dataset = filepath.Base(p.TrainDataset)
+	}
+	scored := map[string]bool{}
+	for _, it := range s.scored() {
+		scored[router.NormalizePrompt(it.Prompt)] = true
+	}
+	var kept []*datasets.Item
+	for _, it := range pool {
+		if len(it.Outcomes) == 0 || !hasAnyPrefix(it.Source, p.TrainSources) {
+			continue
+		}
+		if scored[router.NormalizePrompt(it.Prompt)] {
+			setup.dropped++
+			continue
+		}
+		kept = append(kept, it)
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("eval: no training prompt with outcomes for the local model (see --train-dataset, --train-source)")
+	}
+	order, err := eval.ModelOrder(kept, prices, analyzer)
+	if err != nil {
+		return nil, err
+	}
+	model, err := eval.TrainLocal(ctx, kept, order, eval.LocalTrainOptions{Topics: p.LocalTopics, Seed: p.Seed})
+	if err != nil {
+		return nil, err
+	}
+	lc, err := eval.NewLocalClassifier(model, order, p.LocalTarget, analyzer)
+	if err != nil {
+		return nil, err
+	}
+	setup.classifier, setup.prompts = lc, len(kept)
+	return setup, nil
+}
+
+// hasAnyPrefix reports whether s starts with one of prefixes, or
+// prefixes is empty.
+func hasAnyPrefix(s string, prefixes []string) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	for _, pre := range prefixes {
+		if strings.HasPrefix(s, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLocalFlags validates the local classifier's and the audit's flags.
+func checkLocalFlags(p evalParams) error {
+	local := p.Classifier == "local"
+	switch {
+	case p.Audit && !local:
+		return usageError{"eval: --audit needs --classifier local"}
+	case !local && (p.TrainDataset != "" || len(p.TrainSources) > 0):
+		return usageError{"eval: --train-dataset and --train-source need --classifier local"}
+	case !(p.LocalTarget > 0 && p.LocalTarget <= 1):
+		return usageError{"eval: --local-target must be in (0, 1]"}
+	case p.LocalRule != eval.LocalRuleTarget && p.LocalRule != eval.LocalRuleGap:
+		return usageError{fmt.Sprintf("eval: --local-rule %q: want target or gap", p.LocalRule)}
+	case !(p.LocalGap >= 0 && p.LocalGap <= 1):
+		return usageError{"eval: --local-gap must be in [0, 1]"}
+	}
+	return nil
+}
+
+// localParam is the local policy's setting for its rule.
+func localParam(p evalParams) float64 {
+	if p.LocalRule == eval.LocalRuleGap {
+		return p.LocalGap
+	}
+	return p.LocalTarget
+}
