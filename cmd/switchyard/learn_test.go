@@ -51,6 +51,7 @@ routing:
   moderate: [claude-sonnet-4-5, gpt-4o]
   complex: [claude-sonnet-4-5, gpt-4o]
 exploration: 0.45
+exploration_seed: 7
 baseline_model: claude-sonnet-4-5
 `
 
@@ -60,7 +61,9 @@ func replayTrain(t *testing.T, in *instance, dataset string) replaySummary {
 	t.Helper()
 	var out bytes.Buffer
 	args := []string{"replay", "--dataset", dataset, "--target", in.url, "--feedback", "--split", "train",
-		"--rate", "0", "--concurrency", "8", "--json"}
+		// One at a time, so that with exploration_seed the routing, and so
+		// the learner's verdict, is the same on every run.
+		"--rate", "0", "--concurrency", "1", "--json"}
 	if err := run(context.Background(), args, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatalf("replay: %v\nserve stderr:\n%s", err, in.stderr)
 	}
@@ -270,6 +273,7 @@ routing:
   moderate: [claude-sonnet-4-5, llama-3.1-8b-instant]
   complex: [claude-sonnet-4-5, llama-3.1-8b-instant]
 exploration: 0.45
+exploration_seed: 7
 baseline_model: claude-sonnet-4-5
 learner:
   enabled: true

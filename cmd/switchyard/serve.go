@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/classify"
@@ -153,6 +155,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Version:    version,
 		Timeout:    cfg.Server.AttemptTimeout,
 		Explore:    cfg.Exploration,
+		Rand:       seededRand(cfg.ExplorationSeed),
 		Logger:     log,
 	})
 	if err != nil {
@@ -324,5 +327,20 @@ func stopLearner(ctx context.Context, sched *learner.Scheduler, log *slog.Logger
 	}
 	if err := sched.Stop(ctx); err != nil {
 		log.Warn("learner stopped", "err", err)
+	}
+}
+
+// seededRand returns a goroutine-safe uniform source seeded with seed, or
+// nil (the router's default, seeded by the runtime) when seed is zero.
+func seededRand(seed uint64) func() float64 {
+	if seed == 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	r := rand.New(rand.NewPCG(seed, seed))
+	return func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return r.Float64()
 	}
 }

@@ -36,6 +36,9 @@ type Config struct {
 	// candidate of their bucket, so the learner keeps evidence about
 	// models the table is not choosing.
 	Exploration float64 `yaml:"exploration"`
+	// ExplorationSeed, when non-zero, makes exploration's choices
+	// reproducible (experiments, tests); zero seeds from the runtime.
+	ExplorationSeed uint64 `yaml:"exploration_seed"`
 	// Learner is the nightly learner; absent keys take DefaultLearner's.
 	Learner Learner `yaml:"learner"`
 
