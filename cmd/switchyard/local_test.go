@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -20,39 +18,6 @@ import (
 	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 )
-
-// startServeAt runs `switchyard serve` on an existing database against
-// up: a restart of an instance.
-func startServeAt(t testing.TB, dbURL string, up *upstream.Server, cfgPath string) *instance {
-	t.Helper()
-	upSrv := httptest.NewServer(up)
-	t.Cleanup(upSrv.Close)
-	env := map[string]string{"DATABASE_URL": dbURL, "SWITCHYARD_UPSTREAM": upSrv.URL + "/v1"}
-	getenv := func(k string) string { return env[k] }
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	inst := &instance{dbURL: dbURL, upstream: up, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
-	go func() {
-		inst.done <- run(ctx, []string{"serve", "--config", cfgPath, "--addr", "127.0.0.1:0"}, getenv, pw, inst.stderr)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("serve did not start: %v; stderr:\n%s\nrun: %v", err, inst.stderr, <-inst.done)
-	}
-	go io.Copy(io.Discard, pr)
-	inst.url = strings.TrimSpace(strings.TrimPrefix(line, "switchyard listening on "))
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-inst.done:
-		case <-time.After(30 * time.Second):
-			t.Errorf("serve did not stop within 30s")
-		}
-	})
-	return inst
-}
 
 // localConfig is the closed-loop configuration with prompts kept and
 // the local tier trusting heads trained on at least minSamples prompts.

@@ -65,10 +65,16 @@ func startServeConfig(t testing.TB, dialect string, latencyScale float64, cfgPat
 		t.Fatal(err)
 	}
 	up := upstream.New(items, upstream.Options{LatencyScale: latencyScale})
+	return startServeAt(t, storetest.URL(t, dialect), up, cfgPath)
+}
+
+// startServeAt runs `switchyard serve` with cfgPath on the database at
+// dbURL, its providers pointed at an httptest server for up. Called again
+// on the same database, it is a restart.
+func startServeAt(t testing.TB, dbURL string, up *upstream.Server, cfgPath string) *instance {
+	t.Helper()
 	upSrv := httptest.NewServer(up)
 	t.Cleanup(upSrv.Close)
-
-	dbURL := storetest.URL(t, dialect)
 	env := map[string]string{"DATABASE_URL": dbURL, "SWITCHYARD_UPSTREAM": upSrv.URL + "/v1"}
 	getenv := func(k string) string { return env[k] }
 
