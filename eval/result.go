@@ -50,6 +50,9 @@ type Result struct {
 	// classifier only; Audit is the classifier audit, with --audit only.
 	Local *LocalResult `json:"local,omitempty"`
 	Audit *Audit       `json:"audit,omitempty"`
+	// Cascade is how often the cascade classifier asked its LLM tier,
+	// with --classifier cascade only.
+	Cascade *CascadeResult `json:"cascade,omitempty"`
 }
 
 // PolicyResult is how one policy did on the test split.

@@ -43,6 +43,10 @@ type evalParams struct {
 	TrainDataset string   `json:"train_dataset,omitempty"`
 	TrainSources []string `json:"train_sources,omitempty"`
 	Audit        bool     `json:"audit,omitempty"`
+	// The cascade classifier's options.
+	LocalThreshold  float64 `json:"local_threshold,omitempty"`
+	LocalMinSamples int     `json:"local_min_samples,omitempty"`
+	LLM             string  `json:"llm,omitempty"`
 }
 
 func evalCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -56,7 +60,7 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.Var(&policies, "policy", "policy to score, repeatable: static, learned, random, oracle, always:MODEL (default: all)")
 	fs.Float64Var(&p.TrainFrac, "train-frac", 0.5, "share of prompts to train on when the dataset has no train/test split")
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed of the train/test split and the random policy")
-	fs.StringVar(&p.Classifier, "classifier", "heuristic", "how prompts are bucketed: heuristic, label (the dataset's labels, heuristic where missing), source (category from the item's source) or local (a model trained on the training split's outcomes; adds the local policy)")
+	fs.StringVar(&p.Classifier, "classifier", "heuristic", "how prompts are bucketed: heuristic, label (the dataset's labels, heuristic where missing), source (category from the item's source) local (a model trained on the training split's outcomes; adds the local policy) or cascade (the service's cascade: that local model when confident, else the LLM, see --llm)")
 	fs.Float64Var(&p.Target, "target", learner.DefaultOptions().Target, "quality target of the learned table")
 	fs.Float64Var(&p.LocalTarget, "local-target", classify.DefaultLocalTarget, "local classifier: the bucket rule's confidence target, and the local policy's with --local-rule target")
 	fs.StringVar(&p.LocalRule, "local-rule", eval.LocalRuleTarget, "local policy: target (cheapest model predicted to succeed with --local-target) or gap (cheapest model within --local-gap of the likeliest)")
@@ -65,6 +69,9 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&p.TrainDataset, "train-dataset", "", "local classifier: train on this dataset (all of it but prompts that are scored) instead of the training split")
 	fs.Var(&trainSources, "train-source", "local classifier: train only on items whose source starts with this prefix, repeatable")
 	fs.BoolVar(&p.Audit, "audit", false, "with --classifier local: report its calibration, agreement with the heuristic and the labels, and how it tracks label.difficulty; accepts a dataset without outcomes")
+	fs.Float64Var(&p.LocalThreshold, "local-threshold", classify.DefaultLocalThreshold, "cascade: the confidence a local answer needs to be used without the LLM; in (0, 1] it is also the bucket rule's target, as in the service (classifier.local.threshold); 0 never asks the LLM, above 1 always does (and --local-target is the bucket target)")
+	fs.IntVar(&p.LocalMinSamples, "local-min-samples", 1, "cascade: training examples below which the local model's confidence is 0 (the service's classifier.local.min_samples, default 1000 there)")
+	fs.StringVar(&p.LLM, "llm", "label", "cascade: the LLM tier's offline stand-in: label (the dataset's labels, what the demo upstream's classifier answers) or heuristic")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	reportDir := fs.String("report", "", "write a self-contained HTML report into this directory")
 	noStore := fs.Bool("no-store", false, "do not record the run in the database")
@@ -88,10 +95,10 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		classifier = eval.LabelClassifier{Analyzer: analyzer}
 	case "source":
 		classifier = eval.SourceClassifier{Analyzer: analyzer}
-	case "local":
+	case "local", "cascade":
 		// Trained below, once the split is known.
 	default:
-		return usageError{fmt.Sprintf("eval: --classifier %q: want heuristic, label, source or local", p.Classifier)}
+		return usageError{fmt.Sprintf("eval: --classifier %q: want heuristic, label, source, local or cascade", p.Classifier)}
 	}
 	if err := checkLocalFlags(p); err != nil {
 		return err
@@ -145,8 +152,11 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	if !split.outcomes && !p.Audit {
 		return fmt.Errorf("dataset %s has no outcomes: only --audit (with --classifier local, trained from --train-dataset) can use it", p.Dataset)
 	}
-	var local *localSetup
-	if p.Classifier == "local" {
+	var (
+		local   *localSetup
+		cascade *eval.CascadeClassifier
+	)
+	if p.Classifier == "local" || p.Classifier == "cascade" {
 		local, err = trainLocal(ctx, p, split, prices, analyzer)
 		if err != nil {
 			return err
@@ -155,6 +165,13 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if local.dropped > 0 {
 			fmt.Fprintf(stderr, "local model: left out %d training prompts that are also scored\n", local.dropped)
 		}
+	}
+	if p.Classifier == "cascade" {
+		cascade, err = newCascade(p, local.classifier, analyzer)
+		if err != nil {
+			return err
+		}
+		classifier = cascade
 	}
 	var (
 		res *eval.Result
@@ -199,6 +216,9 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		res.Dataset += " (source " + p.Source + ")"
 	}
 	res.Classifier = p.Classifier
+	if cascade != nil {
+		res.Cascade = cascadeResult(p, cascade, split, local.prompts)
+	}
 	if local != nil {
 		if res.Local != nil {
 			res.Local.TrainPrompts, res.Local.TrainDataset = local.prompts, local.dataset

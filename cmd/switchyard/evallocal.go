@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -124,11 +125,18 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // checkLocalFlags validates the local classifier's and the audit's flags.
 func checkLocalFlags(p evalParams) error {
 	local := p.Classifier == "local"
+	trained := local || p.Classifier == "cascade"
 	switch {
 	case p.Audit && !local:
 		return usageError{"eval: --audit needs --classifier local"}
-	case !local && (p.TrainDataset != "" || len(p.TrainSources) > 0):
-		return usageError{"eval: --train-dataset and --train-source need --classifier local"}
+	case !trained && (p.TrainDataset != "" || len(p.TrainSources) > 0):
+		return usageError{"eval: --train-dataset and --train-source need --classifier local or cascade"}
+	case p.LLM != "label" && p.LLM != "heuristic":
+		return usageError{fmt.Sprintf("eval: --llm %q: want label or heuristic", p.LLM)}
+	case p.LocalMinSamples < 1:
+		return usageError{"eval: --local-min-samples must be at least 1"}
+	case math.IsNaN(p.LocalThreshold):
+		return usageError{"eval: --local-threshold must be a number"}
 	case !(p.LocalTarget > 0 && p.LocalTarget <= 1):
 		return usageError{"eval: --local-target must be in (0, 1]"}
 	case p.LocalRule != eval.LocalRuleTarget && p.LocalRule != eval.LocalRuleGap:
