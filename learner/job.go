@@ -29,9 +29,11 @@ type VersionStore interface {
 	// CreateVersion stores a version whole, in one transaction, and
 	// returns it with its id.
 	CreateVersion(ctx context.Context, v router.Version) (router.Version, error)
-	// Promote makes a version active and retires the one that was, in one
-	// transaction.
-	Promote(ctx context.Context, id int64) error
+	// PromoteOver makes version id active and retires the one that was,
+	// in one transaction, only while version expect is still the active
+	// one (an operator may have promoted another meanwhile); otherwise it
+	// returns an error and changes nothing.
+	PromoteOver(ctx context.Context, id, expect int64) error
 }
 
 // Locker makes sure only one learner runs across replicas.
@@ -292,7 +294,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 		o.Logger.Info("learner kept a candidate", "version", stored.ID, "active", active.ID, "reason", v.Reason)
 		return rep, nil
 	}
-	if err := o.Versions.Promote(ctx, stored.ID); err != nil {
+	if err := o.Versions.PromoteOver(ctx, stored.ID, active.ID); err != nil {
 		rep.Status = RunKept
 		return rep, fmt.Errorf("learn: candidate v%d written: %w", stored.ID, err)
 	}

@@ -21,6 +21,9 @@ type memStore struct {
 	locked   bool
 	// failures by method name
 	fail map[string]error
+	// beforePromote, if set, runs at the start of PromoteOver (another
+	// actor changing the versions meanwhile).
+	beforePromote func()
 }
 
 func newMemStore(t router.Table) *memStore {
@@ -83,12 +86,20 @@ func (m *memStore) CreateVersion(_ context.Context, v router.Version) (router.Ve
 	return v, nil
 }
 
-func (m *memStore) Promote(_ context.Context, id int64) error {
+func (m *memStore) PromoteOver(_ context.Context, id, expect int64) error {
 	if err := m.err("Promote"); err != nil {
 		return err
 	}
+	if m.beforePromote != nil {
+		m.beforePromote()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, v := range m.versions {
+		if v.Status == router.StatusActive && v.ID != expect {
+			return fmt.Errorf("active version is %d, not %d", v.ID, expect)
+		}
+	}
 	for i := range m.versions {
 		if m.versions[i].Status == router.StatusActive {
 			m.versions[i].Status = router.StatusRetired
@@ -428,5 +439,29 @@ func TestHoldBackRefinedBucket(t *testing.T) {
 	}
 	if candidate["simple/math"][0] != "small" {
 		t.Error("HoldBack modified its argument")
+	}
+}
+
+// An operator's promotion between the learner reading the active version
+// and promoting its candidate wins: the candidate is kept.
+func TestJobDoesNotOverrideAManualPromotion(t *testing.T) {
+	st := newMemStore(staticTable)
+	st.obs = goodTraffic()
+	j := newTestJob(t, st, JobOptions{})
+	st.beforePromote = func() {
+		// The operator promotes another version meanwhile.
+		st.versions = append(st.versions, router.Version{ID: int64(len(st.versions) + 1), Status: router.StatusCandidate, Table: st.versions[0].Table})
+		for i := range st.versions {
+			st.versions[i].Status = router.StatusRetired
+		}
+		st.versions[len(st.versions)-1].Status = router.StatusActive
+	}
+	rep, err := j.Run(context.Background(), false)
+	if err == nil || rep.Status == RunPromoted {
+		t.Fatalf("Run = %s, %v; want the promotion refused", rep.Status, err)
+	}
+	vs := st.snapshot()
+	if last := vs[len(vs)-1]; last.Status != router.StatusActive || last.Source == "learner" {
+		t.Errorf("versions = %+v, want the operator's version still active", vs)
 	}
 }

@@ -270,7 +270,7 @@ func (j *Job) promoteLocal(ctx context.Context, rep Report, cand router.Version,
 		return rep, fmt.Errorf("learn: %w", err)
 	}
 	rep.Candidate = &stored
-	if err := o.Versions.Promote(ctx, stored.ID); err != nil {
+	if err := o.Versions.PromoteOver(ctx, stored.ID, rep.Active.ID); err != nil {
 		rep.Status = RunKept
 		return rep, fmt.Errorf("learn: candidate v%d written: %w", stored.ID, err)
 	}

@@ -235,6 +235,19 @@ func retireActive(tx *gorm.DB) error {
 // was, in one transaction. Promoting the active version changes nothing.
 // An unknown id is a router.KindNotFound error.
 func (s *Store) Promote(ctx context.Context, id int64) error {
+	return s.promote(ctx, id, 0)
+}
+
+// PromoteOver is Promote only while version expect is still the active
+// one: a learner that fitted its candidate against expect must not undo an
+// operator's promotion made meanwhile. Otherwise it is a router.KindInvalid
+// error and nothing changes.
+func (s *Store) PromoteOver(ctx context.Context, id, expect int64) error {
+	return s.promote(ctx, id, expect)
+}
+
+// promote promotes id; a non-zero expect must be the active version.
+func (s *Store) promote(ctx context.Context, id, expect int64) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.lockVersions(tx); err != nil {
 			return err
@@ -246,6 +259,16 @@ func (s *Store) Promote(ctx context.Context, id int64) error {
 		}
 		if err != nil {
 			return err
+		}
+		if expect != 0 {
+			var active versionRow
+			err := tx.Select("id").Where("status = ?", string(router.StatusActive)).Take(&active).Error
+			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			if active.ID != expect {
+				return router.Errorf(router.KindInvalid, "version", "the active version is %d, not %d: it changed since the candidate was fitted", active.ID, expect)
+			}
 		}
 		if row.Status == string(router.StatusActive) {
 			return nil

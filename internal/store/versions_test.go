@@ -274,3 +274,35 @@ func TestReplicas(t *testing.T) {
 		})
 	}
 }
+
+// A learner's candidate fitted against v1 must not be promoted over an
+// operator's promotion of v2 made meanwhile.
+func TestPromoteOver(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if _, err := s.SeedVersion(ctx, seedTable); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := s.CreateVersion(ctx, router.Version{ParentID: 1, Source: "learner", Table: seedTable}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Promote(ctx, 2); err != nil { // the operator
+			t.Fatal(err)
+		}
+		err := s.PromoteOver(ctx, 3, 1) // the learner, fitted against v1
+		if router.KindOf(err) != router.KindInvalid {
+			t.Errorf("PromoteOver(3, expect 1) with v2 active = %v, want an invalid error", err)
+		}
+		if got := statuses(t, s); got[2] != router.StatusActive || got[3] != router.StatusCandidate {
+			t.Errorf("statuses = %v, want v2 still active and v3 a candidate", got)
+		}
+		if err := s.PromoteOver(ctx, 3, 2); err != nil {
+			t.Fatalf("PromoteOver(3, expect 2): %v", err)
+		}
+		if got := statuses(t, s); got[3] != router.StatusActive || got[2] != router.StatusRetired {
+			t.Errorf("statuses = %v, want v3 active and v2 retired", got)
+		}
+	})
+}
