@@ -116,7 +116,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if m := cfg.Classifier.Model; m != "" {
 		cat := cfg.Catalog()
-		cascade.LLM = classify.NewLLM(clients[cat[m].Provider].API(), m, classify.LLMOptions{Timeout: cfg.Classifier.Timeout})
+		pc := clients[cat[m].Provider]
+		cascade.LLM = classify.NewLLM(pc.API(), m, classify.LLMOptions{Timeout: cfg.Classifier.Timeout, Acquire: pc.Acquire})
 	}
 
 	casc := classify.NewCascade(cascade)

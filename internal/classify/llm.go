@@ -43,6 +43,12 @@ type LLMOptions struct {
 	// first HeadBytes and last TailBytes, with a marker between; defaults
 	// 6000 and 2000. The middle of a long prompt rarely changes its class.
 	HeadBytes, TailBytes int
+	// Acquire, when set, is waited on before each request and its release
+	// called after: the classifier model's provider throttle (rate limit,
+	// concurrency), so classification shares the provider's budget with
+	// routed calls. An error from it fails the classification (the
+	// cascade then falls back).
+	Acquire func(ctx context.Context) (release func(), err error)
 	// Retries is how often the client may retry a failed request. Default
 	// 0: within a few seconds' budget, falling back to the heuristic is
 	// worth more than a retry.
@@ -146,6 +152,13 @@ func (l *LLM) Classify(ctx context.Context, prompt string) (router.Analysis, err
 		}),
 		MaxCompletionTokens: openai.Int(int64(l.opts.MaxTokens)),
 		Temperature:         openai.Float(0),
+	}
+	if l.opts.Acquire != nil {
+		release, err := l.opts.Acquire(ctx)
+		if err != nil {
+			return router.Analysis{}, fmt.Errorf("%w: provider throttled", ErrUnavailable)
+		}
+		defer release()
 	}
 	resp, err := l.client.Chat.Completions.New(ctx, params, option.WithMaxRetries(l.opts.Retries))
 	if err != nil {

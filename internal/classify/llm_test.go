@@ -242,3 +242,29 @@ func assertNoSecrets(t *testing.T, text, url string) {
 		}
 	}
 }
+
+// The classifier waits on its provider's throttle like any routed call,
+// and a throttled provider makes it fail fast without a request.
+func TestLLMSharesProviderThrottle(t *testing.T) {
+	srv := newFakeLLM(t, toolCall(validArgs))
+	var acquired, released int
+	ok := NewLLM(srv.client(), "classifier-test", LLMOptions{Acquire: func(context.Context) (func(), error) {
+		acquired++
+		return func() { released++ }, nil
+	}})
+	if _, err := ok.Classify(context.Background(), "hi"); err != nil {
+		t.Fatal(err)
+	}
+	if acquired != 1 || released != 1 || srv.requests.Load() != 1 {
+		t.Errorf("acquired %d released %d requests %d, want 1 1 1", acquired, released, srv.requests.Load())
+	}
+	throttled := NewLLM(srv.client(), "classifier-test", LLMOptions{Acquire: func(context.Context) (func(), error) {
+		return nil, errors.New("rate limited")
+	}})
+	if _, err := throttled.Classify(context.Background(), "hi"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("throttled Classify = %v, want ErrUnavailable", err)
+	}
+	if got := srv.requests.Load(); got != 1 {
+		t.Errorf("requests = %d, want no request while throttled", got)
+	}
+}

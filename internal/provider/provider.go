@@ -117,6 +117,11 @@ func (c *Client) Complete(ctx context.Context, call router.Call) (router.Reply, 
 	return reply, nil
 }
 
+// Acquire waits for the provider's throttle (a rate-limit token and a
+// concurrency slot) on behalf of a call made outside Complete and Stream,
+// such as the classifier's; release must be called when the call ends.
+func (c *Client) Acquire(ctx context.Context) (release func(), err error) { return c.acquire(ctx) }
+
 // acquire waits for a rate-limit token and a concurrency slot.
 func (c *Client) acquire(ctx context.Context) (release func(), err error) {
 	if c.limiter != nil {
