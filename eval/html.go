@@ -136,9 +136,16 @@ func (p *plot) polyline(pts []Point, style string) {
 
 func (p *plot) dot(q Point, r float64, fill, label string) {
 	fmt.Fprintf(&p.b, `<circle cx="%.1f" cy="%.1f" r="%g" fill="%s"><title>%s</title></circle>`, p.sx(q.X), p.sy(q.Y), r, fill, html.EscapeString(label))
-	if label != "" {
-		fmt.Fprintf(&p.b, `<text x="%.1f" y="%.1f">%s</text>`, p.sx(q.X)+6, p.sy(q.Y)-6, html.EscapeString(label))
+	if label == "" {
+		return
 	}
+	// Labels of dots in the right half run leftwards, so none is cut off
+	// at the plot's right edge.
+	x, anchor := p.sx(q.X)+6, "start"
+	if x > (p.left+p.w-p.right)/2 {
+		x, anchor = p.sx(q.X)-6, "end"
+	}
+	fmt.Fprintf(&p.b, `<text x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, x, p.sy(q.Y)-6, anchor, html.EscapeString(label))
 }
 
 func (p *plot) svg() string { return p.b.String() + "</svg>" }
