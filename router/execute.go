@@ -1,0 +1,223 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// execute tries candidates in order until one answers.
+func (s *Service) execute(ctx context.Context, req Request, p *plan) (Reply, error) {
+	return s.each(ctx, p, func(ctx context.Context, c Completer, name string, att *Attempt) (Reply, bool, error) {
+		reply, err := s.attempt(ctx, c, req.call(name), att)
+		return reply, false, err
+	})
+}
+
+// tryFunc makes one attempt on one model and reports whether any of its
+// answer reached the client.
+type tryFunc func(ctx context.Context, c Completer, name string, att *Attempt) (Reply, bool, error)
+
+// Retry policy for one model (FAULTS.md F1, F2, F16): at most maxRetries
+// retries after a 5xx, jittered; one retry after a 429 whose Retry-After
+// fits the request's remaining time. Timeouts are not retried: a silent
+// model stays silent (F3).
+const (
+	maxRetries   = 2
+	retryBackoff = 150 * time.Millisecond
+)
+
+// each tries candidates in order, retrying a model on transient errors,
+// until one answers, bytes reached the client, or the client went away.
+// Every attempt is recorded and tells the provider's health.
+func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error) {
+	res := &p.res
+	for _, name := range p.candidates {
+		c, first, ok := s.admit(name, p)
+		if !ok {
+			continue
+		}
+		for retry := 0; ; retry++ {
+			att := first
+			reply, started, err := try(ctx, c, name, &att)
+			res.Attempts = append(res.Attempts, att)
+			res.Cost += att.Cost
+			s.health.observe(att.Provider, err)
+			if err == nil {
+				res.answered(name, reply)
+				return reply, nil
+			}
+			if started {
+				// The client has this model's (partial) answer: the
+				// record says so.
+				res.answered(name, reply)
+			}
+			var gone clientGone
+			if errors.As(err, &gone) {
+				return reply, &Error{Kind: KindUnavailable, Message: "client went away", Err: gone}
+			}
+			if ctx.Err() != nil {
+				return reply, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
+			}
+			if started {
+				// Bytes reached the client: another model's answer cannot
+				// be spliced in.
+				return reply, &Error{Kind: KindUnavailable, Message: fmt.Sprintf("model %s broke off its answer: %s", name, att.Error), Err: err}
+			}
+			wait, again := s.retryAfter(ctx, err, retry)
+			if !again {
+				s.log.Warn("attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
+				break
+			}
+			s.log.Info("attempt failed, retrying", "id", res.ID, "model", name, "status", att.Status, "wait", wait)
+			if !sleep(ctx, wait) {
+				return Reply{}, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
+			}
+		}
+	}
+	return Reply{}, s.exhausted(p)
+}
+
+// retryAfter says whether to call the same model again after err (the
+// retry-th retry) and after how long.
+func (s *Service) retryAfter(ctx context.Context, err error, retry int) (time.Duration, bool) {
+	var ce *CallError
+	if !errors.As(err, &ce) || retry >= maxRetries {
+		return 0, false
+	}
+	remaining := time.Duration(1<<62 - 1)
+	if dl, ok := ctx.Deadline(); ok {
+		remaining = time.Until(dl) // the wait is real time, whatever s.now says
+	}
+	switch {
+	case ce.StatusCode == 429:
+		// Honour Retry-After once, when it fits; otherwise move on at
+		// once and let the provider cool down.
+		if retry > 0 || ce.RetryAfter <= 0 || ce.RetryAfter > maxRetryAfter || ce.RetryAfter >= remaining {
+			return 0, false
+		}
+		return ce.RetryAfter, true
+	case ce.StatusCode >= 500:
+		// Full jitter on an exponential base, so retries from many
+		// requests do not arrive together.
+		wait := time.Duration(s.rand() * float64(retryBackoff<<retry))
+		if ce.RetryAfter > 0 && ce.RetryAfter <= maxRetryAfter {
+			wait = max(wait, ce.RetryAfter)
+		}
+		if wait >= remaining {
+			return 0, false
+		}
+		return wait, true
+	}
+	return 0, false
+}
+
+// sleep waits d or until ctx is done, and reports whether it waited.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Providers reports every provider's health as routing sees it.
+func (s *Service) Providers() []ProviderHealth { return s.health.snapshot() }
+
+// call is req addressed to one model.
+func (req Request) call(model string) Call {
+	return Call{Model: model, Messages: req.Messages, MaxTokens: req.MaxTokens, Temperature: req.Temperature, TopP: req.TopP}
+}
+
+// answered fills res from the reply of the model that answered.
+func (res *Result) answered(model string, reply Reply) {
+	res.Model = model
+	res.Content = reply.Content
+	res.FinishReason = reply.FinishReason
+	res.PromptTokens = reply.PromptTokens
+	res.CompletionTokens = reply.CompletionTokens
+}
+
+// admit returns the completer for candidate name, or records why it is
+// skipped without a call (prompt too long, provider missing) and says no.
+func (s *Service) admit(name string, p *plan) (Completer, Attempt, bool) {
+	m := s.models[name]
+	att := Attempt{Model: name, Provider: m.Provider}
+	if m.ContextWindow > 0 && p.promptTokens >= m.ContextWindow {
+		att.Status, att.Error = OutcomeSkipped, fmt.Sprintf("prompt of about %d tokens exceeds context window %d", p.promptTokens, m.ContextWindow)
+		p.res.Attempts = append(p.res.Attempts, att)
+		return nil, att, false
+	}
+	c, ok := s.completers[m.Provider]
+	if !ok {
+		att.Status, att.Error = OutcomeSkipped, "provider not available"
+		p.res.Attempts = append(p.res.Attempts, att)
+		return nil, att, false
+	}
+	if ok, why := s.health.allow(m.Provider); !ok {
+		att.Status, att.Error = OutcomeSkipped, why
+		p.res.Attempts = append(p.res.Attempts, att)
+		return nil, att, false
+	}
+	p.tried = append(p.tried, name)
+	return c, att, true
+}
+
+// exhausted is the error when no candidate answered.
+func (s *Service) exhausted(p *plan) error {
+	if len(p.tried) == 0 {
+		if len(p.candidates) == 1 {
+			// A named model that cannot take the prompt: the caller's error.
+			return Errorf(KindInvalid, "messages", "prompt of about %d tokens does not fit model %s", p.promptTokens, p.candidates[0])
+		}
+		return Errorf(KindUnavailable, "", "no candidate model could take the prompt (tried none of %s)", strings.Join(p.candidates, ", "))
+	}
+	return Errorf(KindUnavailable, "", "every candidate model failed (tried %s)", strings.Join(p.tried, ", "))
+}
+
+// attempt makes one call and fills att.
+func (s *Service) attempt(ctx context.Context, c Completer, call Call, att *Attempt) (Reply, error) {
+	actx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	t0 := s.now()
+	reply, err := c.Complete(actx, call)
+	att.LatencyMS = s.now().Sub(t0).Milliseconds()
+	att.PromptTokens, att.CompletionTokens = reply.PromptTokens, reply.CompletionTokens
+	att.FinishReason = reply.FinishReason
+	att.Cost = s.models[call.Model].Cost(reply.PromptTokens, reply.CompletionTokens)
+	if err == nil && strings.TrimSpace(reply.Content) == "" {
+		err = &CallError{Outcome: OutcomeEmpty, Message: "model returned an empty answer"}
+	}
+	if err == nil {
+		att.Status = OutcomeOK
+		return reply, nil
+	}
+	s.failed(ctx, err, att)
+	return reply, err
+}
+
+// failed sets att's status and client-safe error from a call's err.
+func (s *Service) failed(ctx context.Context, err error, att *Attempt) {
+	var ce *CallError
+	switch {
+	case errors.As(err, &ce):
+		att.Status, att.Error, att.StatusCode = ce.Outcome, ce.Message, ce.StatusCode
+	case ctx.Err() != nil:
+		att.Status, att.Error = OutcomeCancelled, "client went away"
+	case errors.Is(err, context.DeadlineExceeded):
+		att.Status, att.Error = OutcomeTimeout, fmt.Sprintf("no answer within %s", s.timeout)
+	default:
+		att.Status, att.Error = OutcomeError, "provider error"
+	}
+	if ctx.Err() != nil {
+		att.Status = OutcomeCancelled
+	}
+}
