@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
+	"github.com/switchyard/switchyard/web"
 )
 
 // defaultDatabase is where a newcomer's data lives when DATABASE_URL is
@@ -164,12 +165,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	admin := web.New(web.Options{
+		Token:     cfg.Server.AdminToken,
+		Versions:  st,
+		Spend:     st,
+		Evals:     st,
+		Providers: func() []router.ProviderHealth { return svc.Providers() },
+		Baseline:  cfg.Baseline,
+		Logger:    log,
+	})
 	api := httpapi.New(httpapi.Options{
 		Router:         svc,
 		Spend:          st,
 		Feedback:       st,
 		Recent:         recent,
 		Metrics:        mx.Handler(),
+		Admin:          admin,
 		Baseline:       cfg.Baseline,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		RequestTimeout: cfg.Server.RequestTimeout,

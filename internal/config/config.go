@@ -54,6 +54,14 @@ type Server struct {
 	RequestTimeout  time.Duration `yaml:"request_timeout"`
 	AttemptTimeout  time.Duration `yaml:"attempt_timeout"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// AdminTokenEnv names the environment variable holding the admin
+	// page's token; default SWITCHYARD_ADMIN_TOKEN.
+	AdminTokenEnv string `yaml:"admin_token_env"`
+	// AdminToken is read from AdminTokenEnv at load time; when that is
+	// unset, the file's admin_token (the demo writes
+	// "${SWITCHYARD_ADMIN_TOKEN:-demo}") applies. Empty disables the
+	// admin page. Redacted hides it.
+	AdminToken string `yaml:"admin_token"`
 }
 
 // Provider is one OpenAI-compatible endpoint.
@@ -164,6 +172,9 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	}
 	c.applyDefaults()
 	c.DatabaseURL = getenv("DATABASE_URL")
+	if t := getenv(c.Server.AdminTokenEnv); t != "" {
+		c.Server.AdminToken = t
+	}
 	for i := range c.Providers {
 		if env := c.Providers[i].APIKeyEnv; env != "" {
 			c.Providers[i].APIKey = getenv(env)
@@ -191,6 +202,9 @@ func (c *Config) applyDefaults() {
 	}
 	if s.ShutdownTimeout <= 0 {
 		s.ShutdownTimeout = 30 * time.Second
+	}
+	if s.AdminTokenEnv == "" {
+		s.AdminTokenEnv = "SWITCHYARD_ADMIN_TOKEN"
 	}
 	for i := range c.Providers {
 		if c.Providers[i].Kind == "" {
@@ -354,6 +368,9 @@ func (c *Config) Redacted() Config {
 		if r.Providers[i].APIKey != "" {
 			r.Providers[i].APIKey = "[redacted]"
 		}
+	}
+	if r.Server.AdminToken != "" {
+		r.Server.AdminToken = "[redacted]"
 	}
 	r.DatabaseURL = RedactURL(c.DatabaseURL)
 	return r

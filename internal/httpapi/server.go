@@ -50,6 +50,9 @@ type Options struct {
 	// request to be written before it is a 404; zero means 600ms,
 	// negative means no wait.
 	FeedbackGrace time.Duration
+	// Admin serves /admin and everything under it (package web); nil
+	// leaves the routes out.
+	Admin http.Handler
 	// OutcomeWeights overrides router.DefaultOutcomeWeights (optional).
 	OutcomeWeights *router.OutcomeWeights
 
@@ -113,6 +116,11 @@ func (s *Server) Handler() http.Handler {
 	engine.POST("/v1/chat/completions", s.chatCompletions)
 	engine.GET("/v1/models", s.listModels)
 	engine.GET("/v1/models/*model", s.getModel)
+	if s.opts.Admin != nil {
+		admin := gin.WrapH(s.opts.Admin)
+		engine.GET("/admin", admin)
+		engine.GET("/admin/*path", admin)
+	}
 	return engine
 }
 

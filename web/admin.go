@@ -1,0 +1,178 @@
+// Package web is Switchyard's admin page: routing-table versions and
+// their diffs, spend and savings, eval runs and provider health, rendered
+// with html/template from what the domain computes (router.Diff,
+// router.Spend.Savings). It is a plain net/http handler, mounted by
+// internal/httpapi at /admin, and computes nothing of its own.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/router"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Versions reads routing-table versions; *store.Store implements it.
+type Versions interface {
+	ListVersions(ctx context.Context) ([]router.Version, error)
+	GetVersion(ctx context.Context, id int64) (router.Version, error)
+	ActiveVersion(ctx context.Context) (router.Version, error)
+}
+
+// SpendReader reports spend per UTC day in [from, to]; *store.Store
+// implements it.
+type SpendReader interface {
+	Spend(ctx context.Context, from, to time.Time) ([]router.Spend, error)
+}
+
+// EvalRuns lists stored eval runs, newest first; *store.Store implements
+// it.
+type EvalRuns interface {
+	ListEvalRuns(ctx context.Context, limit int) ([]store.EvalRun, error)
+}
+
+// Options are the admin page's collaborators.
+type Options struct {
+	// Token is the admin token; empty disables the page (every request
+	// answers 404 saying so).
+	Token    string
+	Versions Versions
+	Spend    SpendReader
+	// Evals is optional; nil leaves the eval-runs section empty.
+	Evals EvalRuns
+	// Providers reports provider health (router.Service.Providers);
+	// optional.
+	Providers func() []router.ProviderHealth
+	// Baseline names the model savings are measured against.
+	Baseline string
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// recentEvalRuns is how many eval runs the overview lists.
+const recentEvalRuns = 10
+
+// spendDays is how many days the overview's spend table covers.
+const spendDays = 7
+
+// maxSpendDays bounds /admin/api/spend so one request cannot ask for
+// decades.
+const maxSpendDays = 366
+
+type handler struct {
+	opts Options
+	log  *slog.Logger
+	auth *auth
+	tmpl map[string]*template.Template
+	mux  *http.ServeMux
+}
+
+// New returns the admin page's handler, expecting paths under /admin.
+func New(opts Options) http.Handler {
+	if opts.Token == "" {
+		return disabled{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &handler{opts: opts, log: opts.Logger, auth: newAuth(opts.Token), tmpl: parseTemplates()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin", h.overview)
+	mux.HandleFunc("GET /admin/{$}", h.overview)
+	mux.HandleFunc("GET /admin/versions/{id}", h.version)
+	mux.HandleFunc("GET /admin/diff", h.diff)
+	mux.HandleFunc("GET /admin/api/versions", h.apiVersions)
+	mux.HandleFunc("GET /admin/api/versions/{id}", h.apiVersion)
+	mux.HandleFunc("GET /admin/api/diff", h.apiDiff)
+	mux.HandleFunc("GET /admin/api/spend", h.apiSpend)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path, "not_found")
+	})
+	h.mux = mux
+	return h
+}
+
+// ServeHTTP authenticates before anything else: no collaborator is asked
+// anything for a request without the token (FAULTS.md B6).
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	if !h.auth.serve(w, r) {
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// disabled answers every request while no admin token is configured: the
+// page is off rather than open to all.
+type disabled struct{}
+
+func (disabled) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	writeJSONError(w, http.StatusNotFound, "the admin page is disabled: set the variable server.admin_token_env names (SWITCHYARD_ADMIN_TOKEN by default)", "admin_disabled")
+}
+
+// writeJSONError writes OpenAI's error envelope, as the rest of the API
+// does.
+func writeJSONError(w http.ResponseWriter, status int, message, code string) {
+	typ := "invalid_request_error"
+	switch {
+	case status == http.StatusUnauthorized:
+		typ = "authentication_error"
+	case status >= 500:
+		typ = "server_error"
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]any{
+		"message": message, "type": typ, "param": nil, "code": code,
+	}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+// statusOf maps a collaborator's error to a status and the message the
+// client may see; only *router.Error messages are shown.
+func (h *handler) statusOf(r *http.Request, err error) (int, string) {
+	var e *router.Error
+	if errors.As(err, &e) {
+		switch e.Kind {
+		case router.KindNotFound:
+			return http.StatusNotFound, e.Message
+		case router.KindInvalid:
+			return http.StatusBadRequest, e.Message
+		}
+	}
+	h.log.Error("admin request failed", "path", r.URL.Path, "err", err)
+	return http.StatusInternalServerError, "internal error"
+}
+
+// apiFail writes err for a JSON route.
+func (h *handler) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := h.statusOf(r, err)
+	writeJSONError(w, status, msg, http.StatusText(status))
+}
+
+// pageFail renders err for an HTML route.
+func (h *handler) pageFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := h.statusOf(r, err)
+	h.render(w, r, status, "error", errorPage{Status: status, Message: msg})
+}

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// versionJSON is a version as /admin/api shows it.
+type versionJSON struct {
+	ID         int64             `json:"id"`
+	ParentID   int64             `json:"parent_id,omitempty"`
+	Status     router.Status     `json:"status"`
+	Source     string            `json:"source"`
+	CreatedAt  time.Time         `json:"created_at"`
+	Note       string            `json:"note,omitempty"`
+	Table      router.Table      `json:"table"`
+	Provenance router.Provenance `json:"provenance"`
+}
+
+func toJSON(v router.Version) versionJSON {
+	return versionJSON{ID: v.ID, ParentID: v.ParentID, Status: v.Status, Source: v.Source, CreatedAt: v.CreatedAt,
+		Note: v.Note, Table: v.Table, Provenance: v.Provenance}
+}
+
+// spendJSON is one day of spend; savings come from router.Spend.
+type spendJSON struct {
+	Date          string             `json:"date"`
+	Prompts       int                `json:"prompts"`
+	TotalUSD      float64            `json:"total_usd"`
+	BaselineModel string             `json:"baseline_model"`
+	BaselineUSD   float64            `json:"baseline_usd"`
+	SavingsUSD    float64            `json:"savings_usd"`
+	ByModel       map[string]float64 `json:"by_model"`
+	ByComplexity  map[string]float64 `json:"by_complexity"`
+}
+
+func (h *handler) apiVersions(w http.ResponseWriter, r *http.Request) {
+	vs, err := h.opts.Versions.ListVersions(r.Context())
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	out := make([]versionJSON, len(vs))
+	for i, v := range vs {
+		out[i] = toJSON(v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": out})
+}
+
+func (h *handler) apiVersion(w http.ResponseWriter, r *http.Request) {
+	id, err := parseID(r.PathValue("id"), "id")
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	v, err := h.opts.Versions.GetVersion(r.Context(), id)
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(v))
+}
+
+func (h *handler) apiDiff(w http.ResponseWriter, r *http.Request) {
+	a, b, err := h.diffVersions(r)
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, router.Diff(a, b))
+}
+
+// apiSpend answers ?from=YYYY-MM-DD&to=YYYY-MM-DD, by default the last
+// seven days.
+func (h *handler) apiSpend(w http.ResponseWriter, r *http.Request) {
+	to := h.opts.Now().UTC()
+	from := to.AddDate(0, 0, -(spendDays - 1))
+	var err error
+	q := r.URL.Query()
+	if s := q.Get("from"); s != "" {
+		if from, err = time.Parse(time.DateOnly, s); err != nil {
+			h.apiFail(w, r, router.Errorf(router.KindInvalid, "from", "from: want YYYY-MM-DD"))
+			return
+		}
+	}
+	if s := q.Get("to"); s != "" {
+		if to, err = time.Parse(time.DateOnly, s); err != nil {
+			h.apiFail(w, r, router.Errorf(router.KindInvalid, "to", "to: want YYYY-MM-DD"))
+			return
+		}
+	}
+	if to.Before(from) || to.Sub(from) > maxSpendDays*24*time.Hour {
+		h.apiFail(w, r, router.Errorf(router.KindInvalid, "to", "want from <= to, at most %d days apart", maxSpendDays))
+		return
+	}
+	days, err := h.spend(r, from, to)
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	out := make([]spendJSON, len(days))
+	for i, d := range days {
+		out[i] = spendJSON{Date: d.Date, Prompts: d.Prompts, TotalUSD: d.Total.USD(), BaselineModel: h.opts.Baseline,
+			BaselineUSD: d.Baseline.USD(), SavingsUSD: d.Savings().USD(), ByModel: usdMap(d.ByModel), ByComplexity: usdMap(d.ByComplexity)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"days": out})
+}
+
+func usdMap(m map[string]router.Micros) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = v.USD()
+	}
+	return out
+}

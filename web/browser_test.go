@@ -1,0 +1,163 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/storetest"
+	"github.com/switchyard/switchyard/router"
+)
+
+// chromiumPath is Debian's chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// TestAdminInBrowser drives headless Chromium through the admin page
+// served from a real (SQLite) store: log in with ?token=, read the
+// active version and today's spend from the DOM, and check a version
+// note carrying a <script> is text, never run (FAULTS.md B7).
+func TestAdminInBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s missing under CI=true: %v", chromiumPath, err)
+		}
+		t.Skipf("%s missing: %v", chromiumPath, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	st := storetest.Open(t, store.DialectSQLite)
+	now := time.Now().UTC()
+	seedBrowserStore(ctx, t, st, now)
+	srv := httptest.NewServer(New(Options{
+		Token: testToken, Versions: st, Spend: st, Evals: st, Baseline: "gpt-4o",
+		Providers: func() []router.ProviderHealth { return []router.ProviderHealth{{Provider: "openai", State: "ok"}} },
+		Now:       func() time.Time { return now },
+	}))
+	defer srv.Close()
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	defer cancelAlloc()
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+
+	// A dialog would mean the note ran as script: count it and dismiss
+	// it so the test fails on the count rather than hanging.
+	var dialogs atomic.Int64
+	// Start the browser before listening, so the listener does not start
+	// a second one.
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("browser: start: %v", err)
+	}
+	dialogsDone := make(chan struct{})
+	go func() {
+		defer close(dialogsDone)
+		for _, err := range chromedp.Events(browser, page.JavascriptDialogOpening) {
+			if err != nil {
+				return
+			}
+			dialogs.Add(1)
+			_, _ = chromedp.Call(browser, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{})
+		}
+	}()
+	defer func() {
+		cancelBrowser()
+		<-dialogsDone
+	}()
+
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(browser, actions...); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("browser: text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	step("log in", chromedp.Navigate(srv.URL+"/admin?token="+testToken), chromedp.WaitVisible(chromedp.CSS("#active-version")))
+	location, err := chromedp.Run(browser, chromedp.Location())
+	if err != nil {
+		t.Fatalf("browser: location: %v", err)
+	}
+	active, spendToday, note := text("#active-version"), text("#spend-today-total"), text("#active-note")
+	scripts, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll("script").length`))
+	if err != nil {
+		t.Fatalf("browser: count scripts: %v", err)
+	}
+	// The cookie carries the session on: no token in these URLs.
+	step("version page", chromedp.Navigate(srv.URL+"/admin/versions/2"), chromedp.WaitVisible(chromedp.CSS("#version-note")))
+	versionNote := text("#version-note")
+	step("diff page", chromedp.Navigate(srv.URL+"/admin/diff?a=1&b=2"), chromedp.WaitVisible(chromedp.CSS(".first-choice td")))
+	firstChoice := text(".first-choice td")
+
+	if strings.Contains(location, "token=") || !strings.HasSuffix(location, "/admin") {
+		t.Errorf("location after login = %q, want /admin without the token", location)
+	}
+	if active != "v2" {
+		t.Errorf("active version = %q, want v2", active)
+	}
+	if spendToday != "$0.001234" {
+		t.Errorf("today's spend = %q, want $0.001234", spendToday)
+	}
+	if note != xssNote || versionNote != xssNote {
+		t.Errorf("notes = %q, %q, want the text %q", note, versionNote, xssNote)
+	}
+	if scripts != 0 {
+		t.Errorf("overview has %d <script> elements, want 0", scripts)
+	}
+	if !strings.Contains(firstChoice, "llama-3.1-8b-instant") || !strings.Contains(firstChoice, "gpt-4o-mini") {
+		t.Errorf("first choice = %q, want llama-3.1-8b-instant → gpt-4o-mini", firstChoice)
+	}
+	if n := dialogs.Load(); n != 0 {
+		t.Errorf("%d JavaScript dialogs opened, want 0", n)
+	}
+}
+
+// seedBrowserStore stores v1 (config), v2 (learned, active, with a
+// <script> note) and one of today's requests.
+func seedBrowserStore(ctx context.Context, t *testing.T, st *store.Store, now time.Time) {
+	t.Helper()
+	v1, err := st.SeedVersion(ctx, router.Table{
+		"simple": {"llama-3.1-8b-instant", "gpt-4o-mini"}, "moderate": {"gpt-4o-mini", "gpt-4o"}, "complex": {"gpt-4o"},
+	})
+	if err != nil {
+		t.Fatalf("seed version: %v", err)
+	}
+	v2, err := st.CreateVersion(ctx, router.Version{
+		ParentID: v1.ID, Status: router.StatusActive, Source: "learner", Note: xssNote,
+		Table: router.Table{"simple": {"gpt-4o-mini", "llama-3.1-8b-instant"}, "moderate": {"gpt-4o-mini", "gpt-4o"}, "complex": {"gpt-4o"}},
+	})
+	if err != nil || v2.ID != 2 {
+		t.Fatalf("create version = v%d, %v; want v2", v2.ID, err)
+	}
+	rec := router.Record{ID: "req_1", Time: now, Complexity: router.Simple, Model: "gpt-4o-mini",
+		Cost: 1234, BaselineCost: 10000, Status: router.OutcomeOK, TableVersion: v2.ID, Propensity: 1}
+	if err := st.InsertRequests(ctx, []router.Record{rec}); err != nil {
+		t.Fatalf("insert request: %v", err)
+	}
+}

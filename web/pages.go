@@ -1,0 +1,277 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/router"
+)
+
+// listedVersions is how many versions the overview lists.
+const listedVersions = 20
+
+// parseTemplates parses each page together with the shared layout.
+func parseTemplates() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"usd":   func(m router.Micros) string { return fmt.Sprintf("$%.6f", m.USD()) },
+		"rate":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"chain": func(ms []string) string { return strings.Join(ms, " > ") },
+		"join":  func(ms []string) string { return strings.Join(ms, ", ") },
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "-"
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+	}
+	out := map[string]*template.Template{}
+	for _, page := range []string{"overview", "version", "diff", "error"} {
+		out[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
+	}
+	return out
+}
+
+// render executes page into a buffer first, so a template error becomes
+// a 500 rather than half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := h.tmpl[page].Execute(&buf, data); err != nil {
+		h.log.Error("render admin page", "page", page, "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w) // the client went away; nothing to do
+}
+
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// spendRow is one day (or the week) of spend; Savings comes from
+// router.Spend.Savings.
+type spendRow struct {
+	Date     string
+	Prompts  int
+	Total    router.Micros
+	Baseline router.Micros
+	Savings  router.Micros
+	// SavingsPct is empty without a baseline cost.
+	SavingsPct string
+}
+
+func toRow(s router.Spend) spendRow {
+	row := spendRow{Date: s.Date, Prompts: s.Prompts, Total: s.Total, Baseline: s.Baseline, Savings: s.Savings()}
+	if s.Baseline > 0 {
+		row.SavingsPct = fmt.Sprintf("%+.1f%%", 100*float64(s.Savings())/float64(s.Baseline))
+	}
+	return row
+}
+
+type overviewPage struct {
+	Active    router.Version
+	Versions  []router.Version
+	Providers []router.ProviderHealth
+	Baseline  string
+	Today     spendRow
+	Days      []spendRow
+	Week      spendRow
+	Evals     []evalRow
+}
+
+type evalRow struct {
+	ID      int64
+	Created time.Time
+	Dataset string
+	Params  string
+}
+
+func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var p overviewPage
+	var err error
+	if p.Active, err = h.opts.Versions.ActiveVersion(ctx); err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	if p.Versions, err = h.opts.Versions.ListVersions(ctx); err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	if len(p.Versions) > listedVersions {
+		p.Versions = p.Versions[:listedVersions]
+	}
+	if h.opts.Providers != nil {
+		p.Providers = h.opts.Providers()
+	}
+	p.Baseline = h.opts.Baseline
+	today := h.opts.Now().UTC()
+	days, err := h.spend(r, today.AddDate(0, 0, -(spendDays-1)), today)
+	if err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	// The week's row is the sum of the days, its savings still
+	// router.Spend's.
+	week := router.Spend{Date: fmt.Sprintf("last %d days", spendDays)}
+	p.Today = spendRow{Date: today.Format(time.DateOnly)}
+	for _, d := range days {
+		p.Days = append(p.Days, toRow(d))
+		if d.Date == p.Today.Date {
+			p.Today = toRow(d)
+		}
+		week.Total += d.Total
+		week.Baseline += d.Baseline
+		week.Prompts += d.Prompts
+	}
+	p.Week = toRow(week)
+	if h.opts.Evals != nil {
+		runs, err := h.opts.Evals.ListEvalRuns(ctx, recentEvalRuns)
+		if err != nil {
+			h.pageFail(w, r, err)
+			return
+		}
+		for _, run := range runs {
+			p.Evals = append(p.Evals, evalRow{ID: run.ID, Created: run.CreatedAt, Dataset: run.Dataset, Params: string(run.Params)})
+		}
+	}
+	h.render(w, r, http.StatusOK, "overview", p)
+}
+
+func (h *handler) spend(r *http.Request, from, to time.Time) ([]router.Spend, error) {
+	return h.opts.Spend.Spend(r.Context(), from, to)
+}
+
+// statRow is one (bucket, model) line of a version's provenance.
+type statRow struct {
+	Bucket string
+	Model  string
+	Stat   router.ModelStat
+}
+
+type bucketRow struct {
+	Bucket string
+	Models []string
+}
+
+type paramRow struct {
+	Name  string
+	Value float64
+}
+
+type versionPage struct {
+	V       router.Version
+	Buckets []bucketRow
+	Stats   []statRow
+	Params  []paramRow
+}
+
+func (h *handler) version(w http.ResponseWriter, r *http.Request) {
+	id, err := parseID(r.PathValue("id"), "id")
+	if err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	v, err := h.opts.Versions.GetVersion(r.Context(), id)
+	if err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	p := versionPage{V: v}
+	for _, b := range sortedKeys(v.Table) {
+		p.Buckets = append(p.Buckets, bucketRow{Bucket: b, Models: v.Table[b]})
+	}
+	for _, b := range sortedKeys(v.Provenance.Stats) {
+		for _, m := range sortedKeys(v.Provenance.Stats[b]) {
+			p.Stats = append(p.Stats, statRow{Bucket: b, Model: m, Stat: v.Provenance.Stats[b][m]})
+		}
+	}
+	for _, n := range sortedKeys(v.Provenance.Params) {
+		p.Params = append(p.Params, paramRow{Name: n, Value: v.Provenance.Params[n]})
+	}
+	h.render(w, r, http.StatusOK, "version", p)
+}
+
+type diffPage struct {
+	A, B      router.Version
+	D         router.TableDiff
+	Changed   []router.BucketDiff
+	Unchanged []string
+}
+
+func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
+	a, b, err := h.diffVersions(r)
+	if err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	p := diffPage{A: a, B: b, D: router.Diff(a, b)}
+	p.Changed = p.D.Changed()
+	for _, bd := range p.D.Buckets {
+		if !bd.Changed() {
+			p.Unchanged = append(p.Unchanged, bd.Bucket)
+		}
+	}
+	h.render(w, r, http.StatusOK, "diff", p)
+}
+
+// diffVersions reads ?a= and ?b=: b defaults to the active version, a to
+// b's parent.
+func (h *handler) diffVersions(r *http.Request) (router.Version, router.Version, error) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	var b router.Version
+	var err error
+	if s := q.Get("b"); s != "" {
+		id, err := parseID(s, "b")
+		if err != nil {
+			return router.Version{}, router.Version{}, err
+		}
+		b, err = h.opts.Versions.GetVersion(ctx, id)
+		if err != nil {
+			return router.Version{}, router.Version{}, err
+		}
+	} else if b, err = h.opts.Versions.ActiveVersion(ctx); err != nil {
+		return router.Version{}, router.Version{}, err
+	}
+	aID := b.ParentID
+	if s := q.Get("a"); s != "" {
+		if aID, err = parseID(s, "a"); err != nil {
+			return router.Version{}, router.Version{}, err
+		}
+	}
+	if aID == 0 {
+		return router.Version{}, router.Version{}, router.Errorf(router.KindInvalid, "a", "version %d has no parent; name the version to compare with in ?a=", b.ID)
+	}
+	a, err := h.opts.Versions.GetVersion(ctx, aID)
+	if err != nil {
+		return router.Version{}, router.Version{}, err
+	}
+	return a, b, nil
+}
+
+// parseID reads a positive version id.
+func parseID(s, field string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, router.Errorf(router.KindInvalid, field, "%s: want a positive version number", field)
+	}
+	return id, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
