@@ -224,7 +224,7 @@ func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
 }
 
 // diffVersions reads ?a= and ?b=: b defaults to the active version, a to
-// b's parent.
+// b's parent, or to b itself when b has none.
 func (h *handler) diffVersions(r *http.Request) (router.Version, router.Version, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -249,7 +249,10 @@ func (h *handler) diffVersions(r *http.Request) (router.Version, router.Version,
 		}
 	}
 	if aID == 0 {
-		return router.Version{}, router.Version{}, router.Errorf(router.KindInvalid, "a", "version %d has no parent; name the version to compare with in ?a=", b.ID)
+		// The first version has no parent: compared with itself it shows
+		// every bucket unchanged rather than an error (the header's
+		// "Latest diff" link on a fresh install).
+		return b, b, nil
 	}
 	a, err := h.opts.Versions.GetVersion(ctx, aID)
 	if err != nil {
