@@ -93,18 +93,18 @@ const (
 
 // Version is one immutable routing-table version with its provenance.
 type Version struct {
-	ID        int64
-	ParentID  int64 // zero for the first version
-	Status    Status
-	Source    string // "config", "learner", "manual"
-	CreatedAt time.Time
-	Table     Table
+	ID        int64     `json:"id"`
+	ParentID  int64     `json:"parent_id,omitempty"` // zero for the first version
+	Status    Status    `json:"status"`
+	Source    string    `json:"source"` // "config", "learner", "manual"
+	CreatedAt time.Time `json:"created_at"`
+	Table     Table     `json:"table"`
 	// Note says why the version exists or why it was not promoted.
-	Note string
+	Note string `json:"note,omitempty"`
 	// Provenance is what the version was derived from; the learner fills
 	// it (data window, samples, fitted rates), the config seed leaves it
 	// mostly empty.
-	Provenance Provenance
+	Provenance Provenance `json:"provenance"`
 }
 
 // Provenance records how a version was produced.

@@ -7,23 +7,6 @@ import (
 	"github.com/switchyard/switchyard/router"
 )
 
-// versionJSON is a version as /admin/api shows it.
-type versionJSON struct {
-	ID         int64             `json:"id"`
-	ParentID   int64             `json:"parent_id,omitempty"`
-	Status     router.Status     `json:"status"`
-	Source     string            `json:"source"`
-	CreatedAt  time.Time         `json:"created_at"`
-	Note       string            `json:"note,omitempty"`
-	Table      router.Table      `json:"table"`
-	Provenance router.Provenance `json:"provenance"`
-}
-
-func toJSON(v router.Version) versionJSON {
-	return versionJSON{ID: v.ID, ParentID: v.ParentID, Status: v.Status, Source: v.Source, CreatedAt: v.CreatedAt,
-		Note: v.Note, Table: v.Table, Provenance: v.Provenance}
-}
-
 // spendJSON is one day of spend; savings come from router.Spend.
 type spendJSON struct {
 	Date          string             `json:"date"`
@@ -42,11 +25,7 @@ func (h *handler) apiVersions(w http.ResponseWriter, r *http.Request) {
 		h.apiFail(w, r, err)
 		return
 	}
-	out := make([]versionJSON, len(vs))
-	for i, v := range vs {
-		out[i] = toJSON(v)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"versions": out})
+	writeJSON(w, http.StatusOK, map[string]any{"versions": vs})
 }
 
 func (h *handler) apiVersion(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +39,7 @@ func (h *handler) apiVersion(w http.ResponseWriter, r *http.Request) {
 		h.apiFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(v))
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (h *handler) apiDiff(w http.ResponseWriter, r *http.Request) {

@@ -12,14 +12,14 @@ import (
 func TestAdminAPI(t *testing.T) {
 	h := newTestHandler(newFake(), testToken)
 	t.Run("versions", func(t *testing.T) {
-		var got struct{ Versions []versionJSON }
+		var got struct{ Versions []router.Version }
 		decode(t, get(t, h, "/admin/api/versions", bearer(testToken)), &got)
 		if len(got.Versions) != 2 || got.Versions[0].ID != 2 || got.Versions[0].Note != xssNote {
 			t.Errorf("versions = %+v, want v2 (with its note) then v1", got.Versions)
 		}
 	})
 	t.Run("version", func(t *testing.T) {
-		var got versionJSON
+		var got router.Version
 		decode(t, get(t, h, "/admin/api/versions/2", bearer(testToken)), &got)
 		if got.ID != 2 || got.Provenance.Stats["simple"]["gpt-4o-mini"].Samples != 60 {
 			t.Errorf("version = %+v, want v2 with its provenance", got)

@@ -146,23 +146,6 @@ func (t tableCommand) resolve(ctx context.Context, ref string) (router.Version, 
 	return t.st.GetVersion(ctx, id)
 }
 
-// versionJSON is a version as `--json` prints it.
-type versionJSON struct {
-	ID         int64             `json:"id"`
-	ParentID   int64             `json:"parent_id,omitempty"`
-	Status     router.Status     `json:"status"`
-	Source     string            `json:"source"`
-	CreatedAt  time.Time         `json:"created_at"`
-	Note       string            `json:"note,omitempty"`
-	Table      router.Table      `json:"table"`
-	Provenance router.Provenance `json:"provenance"`
-}
-
-func toVersionJSON(v router.Version) versionJSON {
-	return versionJSON{ID: v.ID, ParentID: v.ParentID, Status: v.Status, Source: v.Source,
-		CreatedAt: v.CreatedAt, Note: v.Note, Table: v.Table, Provenance: v.Provenance}
-}
-
 func (t tableCommand) writeJSON(v any) error {
 	enc := json.NewEncoder(t.out)
 	enc.SetIndent("", "  ")
@@ -175,11 +158,7 @@ func (t tableCommand) list(ctx context.Context) error {
 		return err
 	}
 	if t.json {
-		out := make([]versionJSON, len(vs))
-		for i, v := range vs {
-			out[i] = toVersionJSON(v)
-		}
-		return t.writeJSON(out)
+		return t.writeJSON(vs)
 	}
 	tw := tabwriter.NewWriter(t.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tSTATUS\tSOURCE\tPARENT\tCREATED\tBUCKETS\tSAMPLES\tNOTE")
@@ -196,7 +175,7 @@ func (t tableCommand) show(ctx context.Context, ref string) error {
 		return err
 	}
 	if t.json {
-		return t.writeJSON(toVersionJSON(v))
+		return t.writeJSON(v)
 	}
 	tw := tabwriter.NewWriter(t.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "version %d: %s, source %s, parent %s, created %s\n", v.ID, v.Status, v.Source, parentOf(v), v.CreatedAt.UTC().Format(time.RFC3339))
