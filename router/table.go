@@ -99,6 +99,13 @@ type Version struct {
 	Source    string    `json:"source"` // "config", "learner", "manual"
 	CreatedAt time.Time `json:"created_at"`
 	Table     Table     `json:"table"`
+	// Policy, when set, routes each prompt by the predicted success per
+	// model of the local model named in Provenance.LocalModel, at the
+	// policy's operating point; the bucket table remains the fallback
+	// (cold start, a model that cannot be loaded) and the explanation.
+	// The bucket table, the local model and the operating point together
+	// are the routing decision a version stands for.
+	Policy *PromptPolicy `json:"policy,omitempty"`
 	// Note says why the version exists or why it was not promoted.
 	Note string `json:"note,omitempty"`
 	// Provenance is what the version was derived from; the learner fills
