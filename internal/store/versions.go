@@ -24,6 +24,8 @@ type versionRow struct {
 	CreatedAt  time.Time     `gorm:"column:created_at"`
 	TableJSON  string        `gorm:"column:table_json"`
 	Provenance string        `gorm:"column:provenance"`
+	// Policy is the version's router.PromptPolicy as JSON; empty for none.
+	Policy string `gorm:"column:policy"`
 }
 
 func (versionRow) TableName() string { return "table_versions" }
@@ -41,6 +43,12 @@ func toVersionRow(v router.Version) (versionRow, error) {
 	if err != nil {
 		return versionRow{}, fmt.Errorf("encode provenance: %w", err)
 	}
+	var policy []byte
+	if v.Policy != nil {
+		if policy, err = json.Marshal(v.Policy); err != nil {
+			return versionRow{}, fmt.Errorf("encode policy: %w", err)
+		}
+	}
 	return versionRow{
 		ID:         v.ID,
 		ParentID:   sql.NullInt64{Int64: v.ParentID, Valid: v.ParentID != 0},
@@ -50,6 +58,7 @@ func toVersionRow(v router.Version) (versionRow, error) {
 		CreatedAt:  dbTime(v.CreatedAt),
 		TableJSON:  string(tbl),
 		Provenance: string(prov),
+		Policy:     string(policy),
 	}, nil
 }
 
@@ -67,6 +76,12 @@ func (r versionRow) version() (router.Version, error) {
 	}
 	if err := json.Unmarshal([]byte(r.Provenance), &v.Provenance); err != nil {
 		return router.Version{}, fmt.Errorf("version %d: decode provenance: %w", r.ID, err)
+	}
+	if r.Policy != "" {
+		v.Policy = new(router.PromptPolicy)
+		if err := json.Unmarshal([]byte(r.Policy), v.Policy); err != nil {
+			return router.Version{}, fmt.Errorf("version %d: decode policy: %w", r.ID, err)
+		}
 	}
 	// Times inside provenance come back in UTC like every other time.
 	if !v.Provenance.WindowFrom.IsZero() {

@@ -306,3 +306,59 @@ func TestPromoteOver(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionPolicy: a version's per-prompt policy survives the store,
+// a version without one comes back without one, and promoting or rolling
+// back (promoting the earlier version again) serves the right policy.
+func TestVersionPolicy(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed, err := s.SeedVersion(ctx, seedTable)
+		if err != nil {
+			t.Fatalf("SeedVersion: %v", err)
+		}
+		if seed.Policy != nil {
+			t.Errorf("seeded version has policy %+v, want none", seed.Policy)
+		}
+		pol := &router.PromptPolicy{
+			Models: []string{"mini", "mid", "big"},
+			Point: router.OperatingPoint{
+				Rule: router.RuleGap, Param: 0.125, KeepQuality: 0.95, Baseline: "big",
+				QualityShare: 0.961, CostShare: 0.42, Margin: 0.011, Samples: 800,
+			},
+		}
+		v2, err := s.CreateVersion(ctx, router.Version{
+			ParentID: seed.ID, Source: "learner", Table: seedTable, Policy: pol,
+			Provenance: router.Provenance{LocalModel: "abc123", Samples: 800},
+		})
+		if err != nil {
+			t.Fatalf("CreateVersion: %v", err)
+		}
+		got, err := s.GetVersion(ctx, v2.ID)
+		if err != nil {
+			t.Fatalf("GetVersion: %v", err)
+		}
+		if !reflect.DeepEqual(got.Policy, pol) || got.Provenance.LocalModel != "abc123" {
+			t.Errorf("policy round trip = %+v (model %q), want %+v (abc123)", got.Policy, got.Provenance.LocalModel, pol)
+		}
+		if err := s.Promote(ctx, v2.ID); err != nil {
+			t.Fatalf("Promote: %v", err)
+		}
+		active, err := s.ActiveVersion(ctx)
+		if err != nil || active.ID != v2.ID || !reflect.DeepEqual(active.Policy, pol) {
+			t.Fatalf("active after promote = %d %+v (%v), want %d with the policy", active.ID, active.Policy, err, v2.ID)
+		}
+		// Rollback: the earlier version is active again, without a policy.
+		if err := s.Promote(ctx, seed.ID); err != nil {
+			t.Fatalf("Promote back: %v", err)
+		}
+		active, err = s.ActiveVersion(ctx)
+		if err != nil || active.ID != seed.ID || active.Policy != nil {
+			t.Fatalf("active after rollback = %d %+v (%v), want %d without a policy", active.ID, active.Policy, err, seed.ID)
+		}
+		vs, err := s.ListVersions(ctx)
+		if err != nil || len(vs) != 2 || !reflect.DeepEqual(vs[0].Policy, pol) || vs[1].Policy != nil {
+			t.Errorf("ListVersions policies = %v, want [policy, none]", vs)
+		}
+	})
+}
