@@ -141,7 +141,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Feedback may beat its request's row to the database; the recent
 	// ids let /feedback know the request exists meanwhile.
 	var svc *router.Service
+	var api *httpapi.Server
 	mx := metrics.New(metrics.Gauges{
+		InFlight:     func() int64 { return api.InFlight() },
+		Refused:      func() uint64 { return api.Refused() },
 		Pending:      rec.Pending,
 		Providers:    func() []router.ProviderHealth { return svc.Providers() },
 		TableVersion: func() int64 { return svc.Version().ID },
@@ -174,7 +177,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Baseline:  cfg.Baseline,
 		Logger:    log,
 	})
-	api := httpapi.New(httpapi.Options{
+	api = httpapi.New(httpapi.Options{
 		Router:         svc,
 		Spend:          st,
 		Feedback:       st,
@@ -184,6 +187,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Baseline:       cfg.Baseline,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		RequestTimeout: cfg.Server.RequestTimeout,
+		MaxInFlight:    cfg.Server.MaxInFlight,
 		Logger:         log,
 		Checks: map[string]httpapi.Check{
 			"database": func(ctx context.Context) error {
@@ -219,6 +223,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		stopLearner(ctx, sched, log)
 		rec.Close(ctx)
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	if cfg.Server.PprofAddr != "" {
+		prof, _, err := startPprof(cfg.Server.PprofAddr, log)
+		if err != nil {
+			ln.Close()
+			stopLearner(ctx, sched, log)
+			rec.Close(ctx)
+			return err
+		}
+		defer prof.Close()
 	}
 	srv := &http.Server{
 		Handler:           mx.Instrument(api.Handler()),

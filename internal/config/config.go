@@ -62,6 +62,14 @@ type Server struct {
 	// "${SWITCHYARD_ADMIN_TOKEN:-demo}") applies. Empty disables the
 	// admin page. Redacted hides it.
 	AdminToken string `yaml:"admin_token"`
+	// MaxInFlight bounds the routed requests (/ask, /v1/chat/completions)
+	// served at once; beyond it a request is refused at once with 503.
+	// Zero derives it from the providers' concurrency (admission.go).
+	MaxInFlight int `yaml:"max_in_flight"`
+	// PprofAddr, when set, serves net/http/pprof (/debug/pprof/) on a
+	// separate loopback listener for profiling under load; empty (the
+	// default) serves nothing.
+	PprofAddr string `yaml:"pprof_addr"`
 }
 
 // Provider is one OpenAI-compatible endpoint.
@@ -217,6 +225,9 @@ func (c *Config) applyDefaults() {
 	if c.Classifier.CacheSize <= 0 {
 		c.Classifier.CacheSize = 10000
 	}
+	if s.MaxInFlight == 0 {
+		s.MaxInFlight = c.defaultMaxInFlight()
+	}
 }
 
 // Validate checks cross-field consistency and names the offending key.
@@ -321,6 +332,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Classifier.Local.MinSamples < 1 {
 		bad("classifier.local.min_samples: %d: must be at least 1", c.Classifier.Local.MinSamples)
+	}
+	if c.Server.MaxInFlight < 0 {
+		bad("server.max_in_flight: %d: must not be negative (0 derives it from the providers)", c.Server.MaxInFlight)
+	}
+	if err := validatePprofAddr(c.Server.PprofAddr); err != nil {
+		bad("server.pprof_addr: %v", err)
 	}
 	c.Learner.validate(bad)
 	return errors.Join(errs...)

@@ -53,6 +53,10 @@ type Options struct {
 	// Admin serves /admin and everything under it (package web); nil
 	// leaves the routes out.
 	Admin http.Handler
+	// MaxInFlight bounds the routed requests (/ask, /v1/chat/completions)
+	// served at once; the excess is refused with 503 and Retry-After.
+	// Zero or less: no bound.
+	MaxInFlight int
 	// OutcomeWeights overrides router.DefaultOutcomeWeights (optional).
 	OutcomeWeights *router.OutcomeWeights
 
@@ -66,6 +70,7 @@ type Server struct {
 	log      *slog.Logger
 	draining atomic.Bool
 	pins     *pins // conversation id -> model of its first turn
+	adm      admission
 }
 
 // New returns the API server; Handler gives its http.Handler.
@@ -82,7 +87,9 @@ func New(opts Options) *Server {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 120 * time.Second
 	}
-	return &Server{opts: opts, log: opts.Logger, pins: newPins(opts.Now)}
+	s := &Server{opts: opts, log: opts.Logger, pins: newPins(opts.Now)}
+	s.adm.max = int64(opts.MaxInFlight)
+	return s
 }
 
 // Drain makes /readyz answer 503 so load balancers stop sending traffic
@@ -102,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 		c.JSON(http.StatusMethodNotAllowed, errorBody("method not allowed", "invalid_request_error", "", "method_not_allowed"))
 	})
 
-	engine.POST("/ask", s.ask)
+	engine.POST("/ask", s.admit, s.ask)
 	if s.opts.Feedback != nil {
 		engine.POST("/feedback", s.feedback)
 	}
@@ -113,7 +120,7 @@ func (s *Server) Handler() http.Handler {
 	if s.opts.Metrics != nil {
 		engine.GET("/metrics", gin.WrapH(s.opts.Metrics))
 	}
-	engine.POST("/v1/chat/completions", s.chatCompletions)
+	engine.POST("/v1/chat/completions", s.admit, s.chatCompletions)
 	engine.GET("/v1/models", s.listModels)
 	engine.GET("/v1/models/*model", s.getModel)
 	if s.opts.Admin != nil {

@@ -41,6 +41,10 @@ type Gauges struct {
 	// BucketPSI is the day-over-day drift of the bucket mix by mix
 	// ("complexity", "tier"); see store.BucketPSI.
 	BucketPSI func() map[string]float64
+	// InFlight is the routed requests being served now, and Refused
+	// those admission control refused since start.
+	InFlight func() int64
+	Refused  func() uint64
 }
 
 // New registers every metric on a fresh registry.
@@ -92,6 +96,16 @@ func New(g Gauges) *Metrics {
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchyard_table_version", Help: "The routing-table version in use.",
 		}, func() float64 { return float64(g.TableVersion()) }))
+	}
+	if g.InFlight != nil {
+		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "switchyard_requests_in_flight", Help: "Routed requests being served now (bounded by server.max_in_flight).",
+		}, func() float64 { return float64(g.InFlight()) }))
+	}
+	if g.Refused != nil {
+		f(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchyard_requests_refused_total", Help: "Routed requests refused with 503 because server.max_in_flight were in flight.",
+		}, func() float64 { return float64(g.Refused()) }))
 	}
 	if g.BucketPSI != nil {
 		f(&psiCollector{psi: g.BucketPSI, desc: prometheus.NewDesc(

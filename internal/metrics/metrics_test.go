@@ -19,6 +19,8 @@ func TestMetrics(t *testing.T) {
 	m := New(Gauges{
 		Pending:      func() int { return 7 },
 		TableVersion: func() int64 { return 3 },
+		InFlight:     func() int64 { return 5 },
+		Refused:      func() uint64 { return 11 },
 		BucketPSI:    func() map[string]float64 { return map[string]float64{"complexity": 0.125, "tier": 0.5} },
 		Providers: func() []router.ProviderHealth {
 			return []router.ProviderHealth{{Provider: "openai", State: "ok"}, {Provider: "groq", State: "open"}}
@@ -55,6 +57,8 @@ func TestMetrics(t *testing.T) {
 		`switchyard_classifications_total{fallback="false",tier="cache"} 1`,
 		`switchyard_records_pending 7`,
 		`switchyard_table_version 3`,
+		`switchyard_requests_in_flight 5`,
+		`switchyard_requests_refused_total 11`,
 		`switchyard_bucket_psi{mix="complexity"} 0.125`,
 		`switchyard_bucket_psi{mix="tier"} 0.5`,
 		`switchyard_provider_up{provider="groq",state="open"} 0`,
