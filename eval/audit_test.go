@@ -59,29 +59,3 @@ func TestCostAtQuality(t *testing.T) {
 		}
 	}
 }
-
-func TestLocalChoice(t *testing.T) {
-	// Three models, cheapest first; the last two cost the same.
-	mx := &Matrix{Models: []string{"a", "b", "c"}, PredModels: []string{"a", "b", "c"}, PredCols: []int{0, 1, 2}}
-	r := &replayer{mx: mx}
-	lr := &localRouter{r: r, tier: []int{0, 1, 1}}
-	tests := []struct {
-		rule  string
-		p     []float64
-		param float64
-		want  int
-	}{
-		{LocalRuleTarget, []float64{0.9, 0.95, 0.99}, 0.8, 0}, // cheapest reaching the target
-		{LocalRuleTarget, []float64{0.5, 0.85, 0.9}, 0.8, 2},  // b and c share a tier: the likelier
-		{LocalRuleTarget, []float64{0.5, 0.7, 0.6}, 0.8, 1},   // none reaches it: the likeliest
-		{LocalRuleGap, []float64{0.85, 0.9, 0.95}, 0.1, 0},    // a within 0.1 of the best
-		{LocalRuleGap, []float64{0.8, 0.9, 0.95}, 0.1, 2},     // a is not; b, c share a tier
-		{LocalRuleGap, []float64{0.8, 0.9, 0.95}, 0, 2},       // gap 0: the likeliest
-	}
-	for _, tt := range tests {
-		lr.rule = tt.rule
-		if got := lr.choose(tt.p, tt.param); got != tt.want {
-			t.Errorf("%s %v at %v: chose %d, want %d", tt.rule, tt.p, tt.param, got, tt.want)
-		}
-	}
-}

@@ -38,6 +38,17 @@ type EvaluateOptions struct {
 	// LocalRuleGap with the gap. Empty LocalRule means LocalRuleTarget.
 	LocalRule  string
 	LocalParam float64
+	// KeepQuality, when above 0, chooses the local policy's parameter for
+	// the goal "keep this share of Baseline's quality at the least cost"
+	// on the training split's out-of-fold predictions (learner.ChoosePoint,
+	// see PrepareOptions.TrainPredictor) instead of taking LocalParam, and
+	// makes the learned policy the local policy at that point: what a
+	// learned version routes with. Baseline "" is the strongest model on
+	// the training split; Z is the confidence multiplier, 0 for
+	// learner.DefaultZ.
+	KeepQuality float64
+	Baseline    string
+	Z           float64
 }
 
 // curveGrid is how many evenly spaced targets the curve sweep adds to the
@@ -126,7 +137,24 @@ func (mx *Matrix) Evaluate(opts EvaluateOptions) (*Result, error) {
 
 	var lr *localRouter
 	if mx.Pred != nil {
-		lr = newLocalRouter(r, opts.LocalRule)
+		if lr, err = newLocalRouter(r, opts.LocalRule); err != nil {
+			return nil, err
+		}
+	}
+	if opts.KeepQuality > 0 {
+		if res.OperatingPoint, err = mx.choosePoint(lr, opts); err != nil {
+			return nil, err
+		}
+		op := res.OperatingPoint
+		base := always[mx.modelIndex(op.Baseline)]
+		if op.GoalMet {
+			opts.LocalParam = op.Param
+			learned = lr.replay(PolicyLearned, op.Param)
+		} else {
+			learned = base
+			learned.Name = PolicyLearned
+		}
+		op.finish(learned, base, lr.curve(strong))
 	}
 	for _, p := range policies {
 		var pr PolicyResult

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -13,17 +14,16 @@ import (
 // per-prompt routing a bucket table cannot express.
 const PolicyLocal = "local"
 
-// Local routing rules.
+// Local routing rules: router.Picker's, which the service runs.
 const (
 	// LocalRuleTarget sends a prompt to the cheapest model whose
 	// predicted success reaches the target, or, when none does, to the
 	// likeliest. Its curve sweeps the target.
-	LocalRuleTarget = "target"
+	LocalRuleTarget = router.RuleTarget
 	// LocalRuleGap sends a prompt to the cheapest model whose predicted
-	// success is within the gap of the likeliest model's. With two
-	// models this ranks prompts by p(strong) - p(weak), RouteLLM's
-	// router score. Its curve sweeps the gap.
-	LocalRuleGap = "gap"
+	// success is within the gap of the likeliest model's. Its curve
+	// sweeps the gap.
+	LocalRuleGap = router.RuleGap
 )
 
 // LocalResult is the local policy's figures on the test split: its curve
@@ -57,74 +57,74 @@ type LocalResult struct {
 	Buckets map[router.Complexity]int `json:"buckets"`
 }
 
-// sweepPoints bounds how many parameter values the curve tries beyond
-// the 0.01 grid: quantiles of the values where the routing changes.
-const sweepPoints = 400
-
-// localRouter routes test prompts by their predictions.
+// localRouter routes test prompts by their predictions with the
+// service's rule, router.Picker.
 type localRouter struct {
-	r    *replayer
-	rule string
-	tier []int // price tier of each PredModels entry
-	cand []int32
+	r      *replayer
+	picker *router.Picker
+	pred   []float64 // [row of r.rows * K + k]: predictions, NaN where the dataset lacks the model
+	cand   []int32
 }
 
-func newLocalRouter(r *replayer, rule string) *localRouter {
-	mx := r.mx
+// newLocalRouter builds the picker of the matrix's predicted models at
+// rule, priced by their mean cost per call on the training split, as the
+// service prices them by a typical call.
+func newLocalRouter(r *replayer, rule string) (*localRouter, error) {
+	p, err := localPicker(r.mx, rule)
+	if err != nil {
+		return nil, err
+	}
+	return &localRouter{r: r, picker: p, pred: r.mx.predRows(r.rows), cand: make([]int32, 1)}, nil
+}
+
+// localPicker is the picker of mx.PredModels at rule (parameter 0), each
+// model's cost its mean cost per call on the training split. A model the
+// dataset lacks, or that costs a hair less than the one before it (the
+// order was judged on slightly different prompts), takes the cost before
+// it: its predictions are NaN, or it shares that price tier.
+func localPicker(mx *Matrix, rule string) (*router.Picker, error) {
 	_, cost := mx.means(mx.Train)
-	lr := &localRouter{r: r, rule: rule, tier: make([]int, len(mx.PredModels)), cand: make([]int32, 1)}
-	for k := range lr.tier {
-		lr.tier[k] = k
-		if k > 0 && mx.PredCols[k] >= 0 && mx.PredCols[k-1] >= 0 &&
-			sameCost(cost[mx.PredCols[k]], cost[mx.PredCols[k-1]]) {
-			lr.tier[k] = lr.tier[k-1]
+	costs := make([]float64, len(mx.PredModels))
+	for k, c := range mx.PredCols {
+		if c >= 0 {
+			costs[k] = cost[c]
+		}
+		if k > 0 && (c < 0 || costs[k] < costs[k-1]) {
+			costs[k] = costs[k-1]
 		}
 	}
-	return lr
+	p, err := router.NewPicker(mx.PredModels, costs, router.OperatingPoint{Rule: rule})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: local policy: %w", err)
+	}
+	return p, nil
 }
 
-// choose returns the PredModels index the rule sends p to, -1 when no
-// candidate is in the dataset. Among the models whose prediction reaches
-// the threshold it takes the cheapest tier, within a tier the likelier;
-// when none reaches it, the likeliest (ties: the cheaper).
-func (lr *localRouter) choose(p []float64, param float64) int {
-	cols := lr.r.mx.PredCols
-	thr := param
-	if lr.rule == LocalRuleGap {
-		best := math.Inf(-1)
-		for k, pk := range p {
-			if cols[k] >= 0 {
-				best = max(best, pk)
+// predRows returns the predictions of rows, row after row, with NaN for
+// the models the dataset lacks, as the picker takes them.
+func (mx *Matrix) predRows(rows []int32) []float64 {
+	K := len(mx.PredModels)
+	out := make([]float64, 0, len(rows)*K)
+	for _, i := range rows {
+		for k, pk := range mx.Pred[int(i)*K : int(i+1)*K] {
+			if mx.PredCols[k] < 0 {
+				pk = math.NaN()
 			}
-		}
-		thr = best - param
-	}
-	pick, likeliest := -1, -1
-	for k, pk := range p {
-		if cols[k] < 0 {
-			continue
-		}
-		if likeliest < 0 || pk > p[likeliest] {
-			likeliest = k
-		}
-		if pk >= thr && (pick < 0 || lr.tier[k] == lr.tier[pick] && pk > p[pick]) {
-			pick = k
+			out = append(out, pk)
 		}
 	}
-	if pick < 0 {
-		return likeliest
-	}
-	return pick
+	return out
 }
 
 // replay scores the rule at param on the test prompts.
 func (lr *localRouter) replay(name string, param float64) PolicyResult {
 	r, mx := lr.r, lr.r.mx
 	K := len(mx.PredModels)
+	p := lr.picker.WithParam(param)
 	r.reset()
 	var t tally
-	for _, i := range r.rows {
-		k := lr.choose(mx.Pred[int(i)*K:int(i+1)*K], param)
+	for n, i := range r.rows {
+		k := p.Choose(lr.pred[n*K : (n+1)*K])
 		if k < 0 {
 			lr.cand = lr.cand[:0]
 		} else {
@@ -135,35 +135,10 @@ func (lr *localRouter) replay(name string, param float64) PolicyResult {
 	return r.result(name, t)
 }
 
-// params lists the parameter values the curve tries: a 0.01 grid plus
-// quantiles of the thresholds at which some prompt's routing changes.
+// params lists the parameter values the curve tries: those a quality
+// goal's sweep tries (learner.SweepParams), on the test predictions.
 func (lr *localRouter) params() []float64 {
-	mx := lr.r.mx
-	K := len(mx.PredModels)
-	var vals []float64
-	for _, i := range lr.r.rows {
-		p := mx.Pred[int(i)*K : int(i+1)*K]
-		best := slices.Max(p)
-		for _, pk := range p {
-			if lr.rule == LocalRuleGap {
-				vals = append(vals, best-pk)
-			} else {
-				vals = append(vals, pk)
-			}
-		}
-	}
-	slices.Sort(vals)
-	out := make([]float64, 0, curveGrid+sweepPoints+2)
-	for k := 0; k <= curveGrid; k++ {
-		out = append(out, float64(k)/curveGrid)
-	}
-	for k := range sweepPoints {
-		if len(vals) > 0 {
-			out = append(out, vals[k*len(vals)/sweepPoints])
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return learner.SweepParams(lr.picker, lr.pred, len(lr.r.mx.PredModels))
 }
 
 // curve replays every parameter value and keeps the distinct points, by

@@ -22,6 +22,13 @@ type PrepareOptions struct {
 	// items); Seed makes that split reproducible.
 	TrainFrac float64
 	Seed      uint64
+	// TrainPredictor, when set with a Predictor classifier, gives the
+	// training prompts' predictions instead of the classifier: out-of-fold
+	// ones (cross-fitting), which an operating point is chosen on. Its
+	// models are the classifier's Order.
+	TrainPredictor interface {
+		Probabilities(it *datasets.Item) []float64
+	}
 	// Progress, when set, is told how many items are prepared so far.
 	Progress func(done, total int)
 }
@@ -53,6 +60,9 @@ type Matrix struct {
 	Pred       []float64
 	PredModels []string
 	PredCols   []int
+	// PredOutOfFold says the training rows' Pred come from models not
+	// trained on them (PrepareOptions.TrainPredictor).
+	PredOutOfFold bool
 }
 
 // progressEvery is how many items pass between progress reports.
@@ -77,6 +87,7 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 		for _, name := range mx.PredModels {
 			mx.PredCols = append(mx.PredCols, mx.modelIndex(name))
 		}
+		mx.PredOutOfFold = opts.TrainPredictor != nil
 	}
 	fixed := datasets.FixedSplit(items)
 	if fixed {
@@ -109,7 +120,11 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 		}
 		row := int32(len(mx.Bucket))
 		mx.Bucket = append(mx.Bucket, b)
-		if pred != nil {
+		train := datasets.SplitOf(it, fixed, opts.TrainFrac, opts.Seed) == datasets.SplitTrain
+		switch {
+		case pred != nil && train && opts.TrainPredictor != nil:
+			mx.Pred = append(mx.Pred, opts.TrainPredictor.Probabilities(it)...)
+		case pred != nil:
 			mx.Pred = append(mx.Pred, pred.Probabilities(it)...)
 		}
 		base := len(mx.Quality)
@@ -131,7 +146,7 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 			mx.Quality[base+m] = o.Score
 			mx.Cost[base+m] = cost
 		}
-		if datasets.SplitOf(it, fixed, opts.TrainFrac, opts.Seed) == datasets.SplitTrain {
+		if train {
 			mx.Train = append(mx.Train, row)
 		} else {
 			mx.Test = append(mx.Test, row)

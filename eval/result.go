@@ -49,6 +49,11 @@ type Result struct {
 	// Local is the local policy's curve and metrics, with the local
 	// classifier only; Audit is the classifier audit, with --audit only.
 	Local *LocalResult `json:"local,omitempty"`
+	// OperatingPoint is the local policy's point chosen for a quality
+	// goal on the training split, with its test figures; the learned
+	// policy is then the local policy at that point (EvaluateOptions.
+	// KeepQuality).
+	OperatingPoint *OperatingPointResult `json:"operating_point,omitempty"`
 	Audit *Audit       `json:"audit,omitempty"`
 	// Cascade is how often the cascade classifier asked its LLM tier,
 	// with --classifier cascade only.
