@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/switchyard/switchyard/learner"
 )
@@ -119,4 +120,24 @@ func (op *OperatingPointResult) finish(learned, baseline PolicyResult, curve []C
 		v := c / baseline.CostUSD
 		op.BestTestCostShare = &v
 	}
+}
+
+// writePointText prints the chosen operating point and its test figures.
+func writePointText(b *strings.Builder, op *OperatingPointResult) {
+	if op == nil {
+		return
+	}
+	fmt.Fprintf(b, "\noperating point for keeping %.1f%% of %s's quality (chosen on the training split, z %.3g):\n", 100*op.KeepQuality, op.Baseline, op.Z)
+	if !op.GoalMet {
+		fmt.Fprintf(b, "  no point keeps the goal with its margin on %d training prompts: learned sends everything to %s\n", op.Samples, op.Baseline)
+	} else {
+		fmt.Fprintf(b, "  %s %.4f: predicted quality %.1f%% (margin %.1f%%), cost %.1f%% of %s, on %d training prompts\n",
+			op.Rule, op.Param, 100*op.PredictedQualityShare, 100*op.Margin, 100*op.PredictedCostShare, op.Baseline, op.Samples)
+	}
+	met := "meets"
+	if !op.TestMeetsGoal {
+		met = "misses"
+	}
+	fmt.Fprintf(b, "  test: quality %.1f%%, cost %.1f%% of %s (%s the goal)\n", 100*op.TestQualityShare, 100*op.TestCostShare, op.Baseline, met)
+	fmt.Fprintf(b, "  (hindsight: the test curve's cheapest point at the goal costs %s)\n", num(op.BestTestCostShare, 1, true))
 }

@@ -54,7 +54,7 @@ type Result struct {
 	// policy is then the local policy at that point (EvaluateOptions.
 	// KeepQuality).
 	OperatingPoint *OperatingPointResult `json:"operating_point,omitempty"`
-	Audit *Audit       `json:"audit,omitempty"`
+	Audit          *Audit                `json:"audit,omitempty"`
 	// Cascade is how often the cascade classifier asked its LLM tier,
 	// with --classifier cascade only.
 	Cascade *CascadeResult `json:"cascade,omitempty"`

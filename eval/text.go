@@ -50,6 +50,7 @@ func WriteText(w io.Writer, res *Result) error {
 	b.WriteString("\nlearned table:\n")
 	writeTable(&b, res.LearnedTable)
 	writeLocalText(&b, res.Local)
+	writePointText(&b, res.OperatingPoint)
 	writeCascadeText(&b, res.Cascade)
 	writeAuditText(&b, res.Audit)
 	_, err := io.WriteString(w, b.String())

@@ -43,6 +43,11 @@ type evalParams struct {
 	TrainDataset string   `json:"train_dataset,omitempty"`
 	TrainSources []string `json:"train_sources,omitempty"`
 	Audit        bool     `json:"audit,omitempty"`
+	// The quality goal the local policy's point is chosen for.
+	KeepQuality float64 `json:"keep_quality,omitempty"`
+	Baseline    string  `json:"baseline,omitempty"`
+	Z           float64 `json:"z,omitempty"`
+	Folds       int     `json:"folds,omitempty"`
 	// The cascade classifier's options.
 	LocalThreshold  float64 `json:"local_threshold,omitempty"`
 	LocalMinSamples int     `json:"local_min_samples,omitempty"`
@@ -68,6 +73,10 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.BoolVar(&p.LocalTopics, "local-topics", true, "local classifier: train topic heads on the items' sources (known at training time only)")
 	fs.StringVar(&p.TrainDataset, "train-dataset", "", "local classifier: train on this dataset (all of it but prompts that are scored) instead of the training split")
 	fs.Var(&trainSources, "train-source", "local classifier: train only on items whose source starts with this prefix, repeatable")
+	fs.Float64Var(&p.KeepQuality, "keep-quality", 0, "with --classifier local: choose the local policy's point on the training split (out-of-fold predictions) to keep this share of --baseline's quality at the least cost, and report the test split at that point as the learned policy")
+	fs.StringVar(&p.Baseline, "baseline", "", "with --keep-quality: the baseline model (default: the strongest on the training split)")
+	fs.Float64Var(&p.Z, "z", learner.DefaultZ, "with --keep-quality: the one-sided confidence multiplier on the standard error of the paired quality difference")
+	fs.IntVar(&p.Folds, "folds", 5, "with --keep-quality: cross-fitting folds of the local model over the training split")
 	fs.BoolVar(&p.Audit, "audit", false, "with --classifier local: report its calibration, agreement with the heuristic and the labels, and how it tracks label.difficulty; accepts a dataset without outcomes")
 	fs.Float64Var(&p.LocalThreshold, "local-threshold", classify.DefaultLocalThreshold, "cascade: the confidence a local answer needs to be used without the LLM; in (0, 1] it is also the bucket rule's target, as in the service (classifier.local.threshold); 0 never asks the LLM, above 1 always does (and --local-target is the bucket target)")
 	fs.IntVar(&p.LocalMinSamples, "local-min-samples", 1, "cascade: training examples below which the local model's confidence is 0 (the service's classifier.local.min_samples, default 1000 there)")
@@ -161,6 +170,11 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
+		if p.KeepQuality > 0 {
+			if local.outOfFold, err = crossFit(ctx, p, local, analyzer); err != nil {
+				return err
+			}
+		}
 		classifier = local.classifier
 		if local.dropped > 0 {
 			fmt.Fprintf(stderr, "local model: left out %d training prompts that are also scored\n", local.dropped)
@@ -179,13 +193,17 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	)
 	if split.outcomes {
 		bar := newProgressBar(stdout)
-		mx, err = eval.Prepare(items, eval.PrepareOptions{
+		prep := eval.PrepareOptions{
 			Classifier: classifier,
 			Prices:     prices,
 			TrainFrac:  p.TrainFrac,
 			Seed:       p.Seed,
 			Progress:   bar.report("preparing"),
-		})
+		}
+		if local != nil && local.outOfFold != nil {
+			prep.TrainPredictor = local.outOfFold
+		}
+		mx, err = eval.Prepare(items, prep)
 		if err != nil {
 			bar.done()
 			return err
@@ -202,6 +220,10 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 			Seed:       p.Seed,
 			LocalRule:  p.LocalRule,
 			LocalParam: localParam(p),
+
+			KeepQuality: p.KeepQuality,
+			Baseline:    p.Baseline,
+			Z:           p.Z,
 		})
 		bar.done()
 		if err != nil {

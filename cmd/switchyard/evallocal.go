@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/switchyard/switchyard/datasets"
@@ -55,6 +57,11 @@ type localSetup struct {
 	prompts    int
 	dataset    string
 	dropped    int // training prompts dropped because a scored prompt is the same
+	kept       []*datasets.Item
+	order      []string
+	// outOfFold predicts the training prompts by cross-fitting, with
+	// --keep-quality only.
+	outOfFold *foldPredictor
 }
 
 // trainLocal trains the local model on the training split (or on
@@ -105,7 +112,64 @@ func trainLocal(ctx context.Context, p evalParams, s evalSplit, prices router.Ca
 		return nil, err
 	}
 	setup.classifier, setup.prompts = lc, len(kept)
+	setup.kept, setup.order = kept, order
 	return setup, nil
+}
+
+// foldPredictor holds each training prompt's predictions from the local
+// model trained on the other folds, by normalized prompt.
+type foldPredictor struct {
+	pred map[string][]float64
+	none []float64 // NaN for each model: a prompt no fold predicted
+}
+
+func (f *foldPredictor) Probabilities(it *datasets.Item) []float64 {
+	if p, ok := f.pred[router.NormalizePrompt(it.Prompt)]; ok {
+		return p
+	}
+	return f.none
+}
+
+// crossFit trains the local model p.Folds times, each time leaving out
+// one fold of the training prompts and predicting it, so that every
+// training prompt gets predictions from a model that never saw it: what
+// an operating point must be chosen on. Folds go by normalized prompt, so
+// duplicates share one.
+func crossFit(ctx context.Context, p evalParams, s *localSetup, analyzer eval.Analyzer) (*foldPredictor, error) {
+	fold := func(it *datasets.Item) int {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d\x00%s", p.Seed, router.NormalizePrompt(it.Prompt))
+		return int(h.Sum64() % uint64(p.Folds))
+	}
+	out := &foldPredictor{pred: map[string][]float64{}}
+	for range s.order {
+		out.none = append(out.none, math.NaN())
+	}
+	for f := range p.Folds {
+		var train, held []*datasets.Item
+		for _, it := range s.kept {
+			if fold(it) == f {
+				held = append(held, it)
+			} else {
+				train = append(train, it)
+			}
+		}
+		if len(train) == 0 || len(held) == 0 {
+			return nil, fmt.Errorf("eval: --folds %d: fold %d of %d training prompts is empty or everything", p.Folds, f, len(s.kept))
+		}
+		model, err := eval.TrainLocal(ctx, train, s.order, eval.LocalTrainOptions{Topics: p.LocalTopics, Seed: p.Seed})
+		if err != nil {
+			return nil, fmt.Errorf("eval: cross-fitting fold %d: %w", f, err)
+		}
+		lc, err := eval.NewLocalClassifier(model, s.order, p.LocalTarget, analyzer)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range held {
+			out.pred[router.NormalizePrompt(it.Prompt)] = slices.Clone(lc.Probabilities(it))
+		}
+	}
+	return out, nil
 }
 
 // hasAnyPrefix reports whether s starts with one of prefixes, or
@@ -143,6 +207,18 @@ func checkLocalFlags(p evalParams) error {
 		return usageError{fmt.Sprintf("eval: --local-rule %q: want target or gap", p.LocalRule)}
 	case !(p.LocalGap >= 0 && p.LocalGap <= 1):
 		return usageError{"eval: --local-gap must be in [0, 1]"}
+	case p.KeepQuality != 0 && !local:
+		return usageError{"eval: --keep-quality needs --classifier local"}
+	case !(p.KeepQuality >= 0 && p.KeepQuality <= 1.5):
+		return usageError{"eval: --keep-quality must be in (0, 1.5]"}
+	case p.KeepQuality > 0 && p.TrainDataset != "":
+		return usageError{"eval: --keep-quality chooses its point on the training split: drop --train-dataset"}
+	case p.Baseline != "" && p.KeepQuality == 0:
+		return usageError{"eval: --baseline needs --keep-quality"}
+	case !(p.Z > 0) || math.IsInf(p.Z, 0):
+		return usageError{"eval: --z must be a positive number"}
+	case p.Folds < 2:
+		return usageError{"eval: --folds must be at least 2"}
 	}
 	return nil
 }

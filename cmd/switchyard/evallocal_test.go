@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -214,6 +215,11 @@ func TestEvalLocalFlagErrors(t *testing.T) {
 		{"bad rule", evalArgs("--classifier", "local", "--local-rule", "best", "--no-store"), "--local-rule"},
 		{"bad target", evalArgs("--classifier", "local", "--local-target", "0", "--no-store"), "--local-target"},
 		{"local policy needs local", evalArgs("--policy", "local", "--no-store"), "needs the local classifier"},
+		{"keep quality needs local", evalArgs("--keep-quality", "0.95", "--no-store"), "--keep-quality needs --classifier local"},
+		{"keep quality range", evalArgs("--classifier", "local", "--keep-quality", "2", "--no-store"), "--keep-quality must be"},
+		{"baseline needs keep quality", evalArgs("--classifier", "local", "--baseline", "big", "--no-store"), "--baseline needs --keep-quality"},
+		{"keep quality on the training split", evalArgs("--classifier", "local", "--keep-quality", "0.9", "--train-dataset", "x", "--no-store"), "drop --train-dataset"},
+		{"folds", evalArgs("--classifier", "local", "--keep-quality", "0.9", "--folds", "1", "--no-store"), "--folds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,5 +228,70 @@ func TestEvalLocalFlagErrors(t *testing.T) {
 				t.Errorf("err = %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestEvalKeepQuality(t *testing.T) {
+	data := writeTokenDataset(t, 3000)
+	out, stderr, err := runEval(t, nil, []string{"eval", "--prices", "testdata/eval/prices.json", "--json", "--no-store",
+		"--dataset", data, "--classifier", "local", "--local-rule", "gap", "--keep-quality", "0.95"})
+	if err != nil {
+		t.Fatalf("eval: %v\n%s", err, stderr)
+	}
+	var res struct {
+		NTrain int `json:"n_train"`
+		Op     *struct {
+			Rule                  string   `json:"rule"`
+			KeepQuality           float64  `json:"keep_quality"`
+			Baseline              string   `json:"baseline"`
+			GoalMet               bool     `json:"goal_met"`
+			PredictedQualityShare float64  `json:"predicted_quality_share"`
+			PredictedCostShare    float64  `json:"predicted_cost_share"`
+			Margin                float64  `json:"margin"`
+			Samples               int      `json:"samples"`
+			TestQualityShare      float64  `json:"test_quality_share"`
+			TestCostShare         float64  `json:"test_cost_share"`
+			TestMeetsGoal         bool     `json:"test_meets_goal"`
+			BestTestCostShare     *float64 `json:"best_test_cost_share"`
+		} `json:"operating_point"`
+		Policies []struct {
+			Name               string  `json:"name"`
+			QualityVsStrongest float64 `json:"quality_vs_strongest"`
+			SavingsVsStrongest float64 `json:"savings_vs_strongest"`
+		} `json:"policies"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	op := res.Op
+	if op == nil {
+		t.Fatal("no operating_point with --keep-quality")
+	}
+	// The right point sends the 40% of prompts with the token to big and
+	// the rest to small: all of big's quality at about 41% of its cost.
+	if !op.GoalMet || op.Baseline != "big" || op.Rule != "gap" || op.KeepQuality != 0.95 || op.Samples < res.NTrain*9/10 {
+		t.Errorf("operating point %+v: want the goal met against big on the %d training prompts", op, res.NTrain)
+	}
+	if op.PredictedQualityShare-op.Margin < 0.95 || op.PredictedCostShare > 0.5 {
+		t.Errorf("predicted quality %.3f (margin %.3f), cost %.3f: want the goal kept under half the cost", op.PredictedQualityShare, op.Margin, op.PredictedCostShare)
+	}
+	if !op.TestMeetsGoal || op.TestQualityShare < 0.95 || op.TestCostShare > 0.5 || op.BestTestCostShare == nil {
+		t.Errorf("test quality %.3f, cost %.3f: want >= 0.95 at <= 0.5", op.TestQualityShare, op.TestCostShare)
+	}
+	// The learned policy's figures are the chosen point's.
+	for _, p := range res.Policies {
+		if p.Name == "learned" && (math.Abs(p.QualityVsStrongest-op.TestQualityShare) > 1e-9 || math.Abs(1-p.SavingsVsStrongest-op.TestCostShare) > 1e-9) {
+			t.Errorf("learned %+v is not the chosen point's test figures %+v", p, op)
+		}
+	}
+
+	// A goal no point keeps: learned keeps the baseline.
+	unmet := runEvalJSON(t, "--dataset", data, "--classifier", "local", "--keep-quality", "1.2")
+	q := map[string]float64{}
+	for _, p := range unmet.Policies {
+		q[p.Name] = p.Quality
+	}
+	if q["learned"] != q["always:big"] || q["learned"] == q["always:small"] {
+		t.Errorf("unmet goal: learned quality %v; want always:big's %v", q["learned"], q["always:big"])
 	}
 }
