@@ -42,9 +42,21 @@ type Observation struct {
 // Options tune Fit. Zero fields take the defaults of DefaultOptions,
 // except Target, where zero is a valid target (anything goes).
 type Options struct {
-	// Target is the quality target: a model is adequate for a bucket when
-	// the lower credible bound of its success rate reaches it.
+	// Target is the absolute quality target: a model is adequate for a
+	// bucket when the lower credible bound of its success rate reaches
+	// it. KeepQuality, when set, replaces it.
 	Target float64
+	// KeepQuality, when positive, makes the goal relative: in each
+	// bucket a model is adequate when the lower credible bound of its
+	// success rate reaches KeepQuality times Baseline's posterior mean
+	// there. A dataset whose best model scores 0.7 then still has cheap
+	// models worth choosing, where an absolute 0.9 would send everything
+	// to the strongest.
+	KeepQuality float64
+	// Baseline names the model the relative goal is measured against and
+	// the one a complexity bucket keeps when no model reaches the goal on
+	// enough evidence; empty: the bucket's strongest model.
+	Baseline string
 	// Credibility is the one-sided credible level of that lower bound
 	// (0.95: the 5% quantile of the posterior).
 	Credibility float64
@@ -60,11 +72,19 @@ type Options struct {
 	MinSamples int
 	// MaxCandidates bounds each bucket's list (the choice plus escalation).
 	MaxCandidates int
+	// Evidence is the samples a model needs in a bucket before it can be
+	// chosen there as adequate, or lead as the strongest: a model never
+	// wins a bucket on a handful of lucky samples (or, in a category
+	// bucket, on its parent's prior alone).
+	Evidence int
 }
 
 // DefaultOptions returns the defaults: target 0.9, 95% credibility,
 // uniform prior, categories shrunk with 50 pseudo-samples and fitted from
-// 100 samples, three candidates a bucket. The category settings are
+// 100 samples, three candidates a bucket, one sample of evidence for a
+// model to be chosen (the live learner asks for its gate's min_samples;
+// a full-information dataset has every model's outcome on every prompt).
+// The category settings are
 // deliberately conservative: a refined bucket fitted on noise is worse
 // than none.
 func DefaultOptions() Options {
@@ -76,6 +96,7 @@ func DefaultOptions() Options {
 		PriorStrength: 50,
 		MinSamples:    100,
 		MaxCandidates: 3,
+		Evidence:      1,
 	}
 }
 
@@ -100,6 +121,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxCandidates == 0 {
 		o.MaxCandidates = d.MaxCandidates
 	}
+	if o.Evidence == 0 {
+		o.Evidence = d.Evidence
+	}
 	switch {
 	case !(o.Target >= 0 && o.Target <= 1):
 		return o, fmt.Errorf("target %g: want a value in [0, 1]", o.Target)
@@ -107,8 +131,10 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("credibility %g: want a value in (0, 1)", o.Credibility)
 	case !(o.PriorAlpha > 0 && o.PriorBeta > 0 && o.PriorStrength > 0):
 		return o, errors.New("prior alpha, beta and strength must be positive")
-	case o.MinSamples < 0 || o.MaxCandidates < 0:
-		return o, errors.New("min samples and max candidates must not be negative")
+	case !(o.KeepQuality >= 0 && o.KeepQuality <= 1):
+		return o, fmt.Errorf("keep quality %g: want a share in (0, 1], or 0 for the absolute target", o.KeepQuality)
+	case o.MinSamples < 0 || o.MaxCandidates < 0 || o.Evidence < 0:
+		return o, errors.New("min samples, max candidates and evidence must not be negative")
 	}
 	return o, nil
 }
@@ -123,14 +149,17 @@ func (o Options) params() map[string]float64 {
 		"prior_strength": o.PriorStrength,
 		"min_samples":    float64(o.MinSamples),
 		"max_candidates": float64(o.MaxCandidates),
+		"evidence":       float64(o.Evidence),
+		"keep_quality":   o.KeepQuality,
 	}
 }
 
 // ErrNoObservations is returned by Fit when there is nothing to fit.
 var ErrNoObservations = errors.New("no observations")
 
-// Fit fits a routing table to obs at opts.Target. Every complexity bucket
-// is present: a complexity without data gets the models that are
+// Fit fits a routing table to obs toward opts' goal: KeepQuality of
+// Baseline's quality when set, else the absolute Target. Every complexity
+// bucket is present: a complexity without data gets the models that are
 // strongest over all the data. Refined buckets ("complex/math") appear
 // only where their first choice differs from their complexity's. The
 // provenance holds the data window, the sample count, the options and, per
@@ -141,7 +170,7 @@ func Fit(obs []Observation, opts Options) (router.Table, router.Provenance, erro
 	if err != nil {
 		return nil, router.Provenance{}, err
 	}
-	t, p := e.Table(e.opts.Target)
+	t, p := e.table(e.goal())
 	return t, p, nil
 }
 

@@ -85,8 +85,16 @@ type BucketVerdict struct {
 	Candidate      Estimate `json:"candidate"`
 	// Counts says the first choices differ and both have MinSamples.
 	Counts bool `json:"counts"`
-	// Blocks says the candidate loses more than the tolerance here.
+	// Margin is what the gate adds to the estimated quality drop before
+	// comparing it with the tolerance (GateOptions.Margin standard
+	// errors of the drop); zero where the bucket does not count.
+	Margin float64 `json:"margin,omitempty"`
+	// Blocks says the candidate may lose more than the tolerance here:
+	// its estimated drop does (Drops), or the drop plus Margin does.
 	Blocks bool `json:"blocks"`
+	// Drops says the estimate itself drops by more than the tolerance;
+	// a bucket that blocks without it is one whose margin is too wide.
+	Drops bool `json:"drops,omitempty"`
 }
 
 // LabeledVerdict is both tables on the labeled dataset.
@@ -200,7 +208,8 @@ func Gate(active, candidate router.Table, logged []Logged, labeled LabeledSet, o
 	var (
 		totA, totC totals
 		changed    int
-		blocks     []string
+		blocks     []string // estimates that drop beyond tolerance
+		unsure     []string // estimates within it, margins too wide
 	)
 	for _, name := range names {
 		b := buckets[name]
@@ -221,11 +230,17 @@ func Gate(active, candidate router.Table, logged []Logged, labeled LabeledSet, o
 			totA.add(b.requests, bv.Active)
 			totC.add(b.requests, bv.Candidate)
 			drop := bv.Active.Quality - bv.Candidate.Quality
-			margin := opts.Margin * math.Hypot(bv.Active.StdErr, bv.Candidate.StdErr)
-			if drop+margin > opts.Tolerance+1e-12 {
+			bv.Margin = opts.Margin * math.Hypot(bv.Active.StdErr, bv.Candidate.StdErr)
+			if drop+bv.Margin > opts.Tolerance+1e-12 {
 				bv.Blocks = true
-				blocks = append(blocks, fmt.Sprintf("%s %.3f -> %.3f (±%.3f; %s -> %s, n=%d/%d)", name,
-					bv.Active.Quality, bv.Candidate.Quality, margin, b.a, b.c, bv.Active.Samples, bv.Candidate.Samples))
+				bv.Drops = drop > opts.Tolerance+1e-12
+				what := fmt.Sprintf("%s %.3f -> %.3f (±%.3f; %s -> %s, n=%d/%d)", name,
+					bv.Active.Quality, bv.Candidate.Quality, bv.Margin, b.a, b.c, bv.Active.Samples, bv.Candidate.Samples)
+				if bv.Drops {
+					blocks = append(blocks, what)
+				} else {
+					unsure = append(unsure, what)
+				}
 			}
 		}
 		v.Buckets = append(v.Buckets, bv)
@@ -238,8 +253,15 @@ func Gate(active, candidate router.Table, logged []Logged, labeled LabeledSet, o
 	}
 
 	switch {
-	case len(blocks) > 0:
-		v.Reason = fmt.Sprintf("quality drops more than %.3f in %s", opts.Tolerance, strings.Join(blocks, "; "))
+	case len(blocks) > 0 || len(unsure) > 0:
+		var parts []string
+		if len(blocks) > 0 {
+			parts = append(parts, fmt.Sprintf("quality drops more than %.3f in %s", opts.Tolerance, strings.Join(blocks, "; ")))
+		}
+		if len(unsure) > 0 {
+			parts = append(parts, fmt.Sprintf("the margin is too wide to rule out a drop of more than %.3f in %s", opts.Tolerance, strings.Join(unsure, "; ")))
+		}
+		v.Reason = strings.Join(parts, "; ")
 	case v.Labeled != nil && v.Labeled.Candidate.Quality < v.Labeled.Active.Quality-opts.Tolerance-1e-12:
 		v.Reason = fmt.Sprintf("labeled dataset: quality drops more than %.3f: %s", opts.Tolerance, compare(v.Labeled.Active, v.Labeled.Candidate))
 	case changed == 0:

@@ -201,3 +201,45 @@ func TestGateMargin(t *testing.T) {
 		}
 	}
 }
+
+// TestGateReasonReadsTrue: a refusal says whether the estimate itself
+// drops beyond the tolerance or only its margin is too wide, and each
+// bucket carries the margin it was judged with.
+func TestGateReasonReadsTrue(t *testing.T) {
+	active := router.Table{"simple": {"big"}, "moderate": {"big"}, "complex": {"big"}}
+	candidate := router.Table{"simple": {"small"}, "moderate": {"big"}, "complex": {"big"}}
+	opts := GateOptions{MinSamples: 30, Tolerance: 0.01, MaxWeight: 20, Margin: 1}
+	tests := []struct {
+		name       string
+		small      []Logged
+		drops      bool
+		want, not  string
+		wantMargin bool
+	}{{
+		name:  "estimate rises, margin too wide",
+		small: logged(router.Simple, "small", 0.5, 30, 28, 10), // 0.933 against 0.900
+		want:  "the margin is too wide to rule out a drop of more than 0.010 in simple 0.900 -> 0.933 (±0.",
+		not:   "quality drops",
+	}, {
+		name:  "estimate drops",
+		small: logged(router.Simple, "small", 0.5, 30, 21, 10), // 0.700
+		drops: true,
+		want:  "quality drops more than 0.010 in simple 0.900 -> 0.700 (±0.",
+		not:   "margin is too wide",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := joinLogged(logged(router.Simple, "big", 0.5, 30, 27, 100), tt.small)
+			v := Gate(active, candidate, l, nil, opts)
+			if v.Promote || !strings.Contains(v.Reason, tt.want) || strings.Contains(v.Reason, tt.not) {
+				t.Errorf("reason = %q, want one containing %q and not %q", v.Reason, tt.want, tt.not)
+			}
+			b := v.Buckets[0]
+			// Two Bernoulli standard errors over 30 samples each.
+			wantMargin := math.Hypot(math.Sqrt(0.9*0.1/30), math.Sqrt(b.Candidate.Quality*(1-b.Candidate.Quality)/30))
+			if !b.Blocks || b.Drops != tt.drops || math.Abs(b.Margin-wantMargin) > 1e-9 {
+				t.Errorf("bucket = blocks %v drops %v margin %v; want blocks, drops %v, margin %v", b.Blocks, b.Drops, b.Margin, tt.drops, wantMargin)
+			}
+		})
+	}
+}

@@ -51,8 +51,9 @@ type JobOptions struct {
 	Lock Locker
 	// Window is how far back outcomes are read; zero means 7 days.
 	Window time.Duration
-	// Fit tunes the fit; a zero Target takes DefaultOptions' (a live
-	// table is never fitted to "anything goes").
+	// Fit tunes the fit; without KeepQuality, a zero Target takes
+	// DefaultOptions' (a live table is never fitted to "anything goes").
+	// A zero Evidence takes Gate.MinSamples.
 	Fit  Options
 	Gate GateOptions
 	// Models, when set, restricts learning to the configured models and
@@ -101,8 +102,12 @@ func NewJob(opts JobOptions) (*Job, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Fit.Target == 0 {
+	if opts.Fit.Target == 0 && opts.Fit.KeepQuality == 0 {
 		opts.Fit.Target = DefaultOptions().Target
+	}
+	if opts.Fit.Evidence == 0 {
+		// What the fit calls enough samples is what the gate does.
+		opts.Fit.Evidence = opts.Gate.MinSamples
 	}
 	if opts.Local.MinSamples <= 0 {
 		opts.Local.MinSamples = DefaultLocalMinSamples

@@ -409,8 +409,19 @@ func TestJobHoldsBackThinBuckets(t *testing.T) {
 		obs = append(obs, part...)
 	}
 	st.obs = obs
-	j := newTestJob(t, st, JobOptions{Fit: Options{Target: 0.5}})
-	rep, err := j.Run(context.Background(), false)
+	// With the fit's own evidence rule (the gate's 30 samples) the thin
+	// bucket is never proposed.
+	rep, err := newTestJob(t, st, JobOptions{Fit: Options{Target: 0.5}}).Run(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Candidate.Table["complex"][0]; got != "big" {
+		t.Errorf("fit on 10 samples moved complex to %s, want it kept on big", got)
+	}
+	// A fit that asks for less evidence than the gate: the gate holds
+	// the thin bucket back.
+	j := newTestJob(t, st, JobOptions{Fit: Options{Target: 0.5, Evidence: 5}})
+	rep, err = j.Run(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func newLearnerJob(cfg *config.Config, st *store.Store, log *slog.Logger, onProm
 		Versions:  st,
 		Lock:      st,
 		Window:    l.Window,
-		Fit:       learner.Options{Target: l.Target},
+		Fit:       fitOptions(cfg),
 		Gate:      gateOptions(l),
 		Models:    cfg.Catalog(),
 		OnPromote: onPromote,
@@ -158,16 +158,23 @@ func writeLearnReport(w io.Writer, rep learner.Report) error {
 		for _, b := range v.Buckets {
 			counts := "-"
 			switch {
+			case b.Drops:
+				counts = "blocks: quality drops"
 			case b.Blocks:
-				counts = "blocks"
+				counts = "blocks: margin too wide"
 			case b.Counts:
 				counts = "yes"
 			case b.ActiveModel != b.CandidateModel:
 				counts = "too few samples"
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%s (n=%d)\t%s (n=%d)\t%.3f -> %.3f\t%s -> %s\t%s\n", b.Bucket, b.Requests,
+			quality := fmt.Sprintf("%.3f -> %.3f", b.Active.Quality, b.Candidate.Quality)
+			if b.Counts {
+				// The gate's margin beside every change it judged.
+				quality += fmt.Sprintf(" ±%.3f", b.Margin)
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%s (n=%d)\t%s (n=%d)\t%s\t%s -> %s\t%s\n", b.Bucket, b.Requests,
 				b.ActiveModel, b.Active.Samples, b.CandidateModel, b.Candidate.Samples,
-				b.Active.Quality, b.Candidate.Quality, usdMicros(b.Active.CostPerSuccess), usdMicros(b.Candidate.CostPerSuccess), counts)
+				quality, usdMicros(b.Active.CostPerSuccess), usdMicros(b.Candidate.CostPerSuccess), counts)
 		}
 		fmt.Fprintf(tw, "  total\t\t\t\t%.3f -> %.3f\t%s -> %s\t\n", v.Active.Quality, v.Candidate.Quality,
 			usdMicros(v.Active.CostPerSuccess), usdMicros(v.Candidate.CostPerSuccess))
@@ -191,6 +198,15 @@ func usdMicros(m float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("$%.6f", m/1e6)
+}
+
+// fitOptions are the configured goal: learner.target, when set, is an
+// absolute target that replaces routing.keep_quality's relative one.
+func fitOptions(cfg *config.Config) learner.Options {
+	if cfg.Learner.Target > 0 {
+		return learner.Options{Target: cfg.Learner.Target}
+	}
+	return learner.Options{KeepQuality: cfg.Routing.KeepQuality, Baseline: cfg.Baseline}
 }
 
 // gateOptions are the configured gate settings over the defaults.

@@ -28,10 +28,11 @@ type Config struct {
 	Providers  []Provider `yaml:"providers"`
 	Models     []Model    `yaml:"models"`
 	Classifier Classifier `yaml:"classifier"`
-	// Routing is the static table: complexity -> models, cheapest first.
-	// It seeds routing-table version 1.
-	Routing  map[string][]string `yaml:"routing"`
-	Baseline string              `yaml:"baseline_model"`
+	// Routing is the static table (complexity -> models, cheapest
+	// first), which seeds routing-table version 1, and the quality goal
+	// (keep_quality) learned versions are fitted toward.
+	Routing  Routing `yaml:"routing"`
+	Baseline string  `yaml:"baseline_model"`
 	// Exploration is the share of routed requests sent first to another
 	// candidate of their bucket, so the learner keeps evidence about
 	// models the table is not choosing.
@@ -172,7 +173,11 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	})
 	// Decoding fills only the keys present, so defaults set first stay
 	// where the file says nothing (and an explicit zero is kept).
-	c := Config{Learner: DefaultLearner(), Classifier: Classifier{Local: DefaultLocal()}}
+	c := Config{
+		Learner:    DefaultLearner(),
+		Classifier: Classifier{Local: DefaultLocal()},
+		Routing:    Routing{KeepQuality: DefaultKeepQuality},
+	}
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
@@ -283,10 +288,10 @@ func (c *Config) Validate() error {
 		}
 	}
 
-	if len(c.Routing) == 0 {
+	if len(c.Routing.Table) == 0 {
 		bad("routing: must list candidate models for simple, moderate and complex")
 	}
-	for bucket, names := range c.Routing {
+	for bucket, names := range c.Routing.Table {
 		// A bucket is a complexity, optionally refined by a category
 		// ("complex/math"); router.Table.Validate has the full rule.
 		complexity, _, _ := strings.Cut(bucket, "/")
@@ -306,7 +311,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, b := range router.Complexities {
-		if len(c.Routing[string(b)]) == 0 && len(c.Routing) > 0 {
+		if len(c.Routing.Table[string(b)]) == 0 && len(c.Routing.Table) > 0 {
 			bad("routing.%s: no candidate models", b)
 		}
 	}
@@ -315,6 +320,9 @@ func (c *Config) Validate() error {
 		if err := c.Table().Validate(c.Catalog()); err != nil {
 			bad("routing: %v", err)
 		}
+	}
+	if q := c.Routing.KeepQuality; !(q > 0 && q <= 1) {
+		bad("routing.keep_quality: %v: want a share of baseline_model's quality in (0, 1]", q)
 	}
 	if c.Exploration < 0 || c.Exploration >= 0.5 {
 		bad("exploration: %v: want a share in [0, 0.5)", c.Exploration)
@@ -360,8 +368,8 @@ func (c *Config) Catalog() router.Catalog {
 
 // Table returns the static routing table.
 func (c *Config) Table() router.Table {
-	t := make(router.Table, len(c.Routing))
-	for b, names := range c.Routing {
+	t := make(router.Table, len(c.Routing.Table))
+	for b, names := range c.Routing.Table {
 		t[b] = append([]string(nil), names...)
 	}
 	return t

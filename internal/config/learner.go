@@ -21,7 +21,10 @@ type Learner struct {
 	// MinSamples is how many logged requests a (bucket, model) needs
 	// before the gate lets that bucket block or justify a promotion.
 	MinSamples int `yaml:"min_samples"`
-	// Target is the quality target the table is fitted to.
+	// Target, when set, is an absolute quality target the table is
+	// fitted to (a model is adequate for a bucket when its success rate
+	// credibly reaches it), replacing the default relative goal
+	// routing.keep_quality. Zero (the default) leaves the goal relative.
 	Target float64 `yaml:"target"`
 	// Tolerance is the largest quality drop the gate accepts in any
 	// bucket with enough samples (and on the labeled dataset).
@@ -43,15 +46,15 @@ type Learner struct {
 const learnerLeaseLimit = time.Hour
 
 // DefaultLearner returns the learner defaults: nightly at 03:00 UTC over
-// the last 7 days, 30 samples per bucket and model, target 0.9, at most
-// 0.01 quality lost in any bucket, runs bounded to 10 minutes.
+// the last 7 days, 30 samples per bucket and model, at most 0.01 quality
+// lost in any bucket, runs bounded to 10 minutes. Target is unset: the
+// goal is routing.keep_quality's.
 func DefaultLearner() Learner {
 	return Learner{
 		Enabled:    true,
 		Schedule:   "0 3 * * *",
 		Window:     7 * 24 * time.Hour,
 		MinSamples: 30,
-		Target:     0.9,
 		Tolerance:  0.01,
 		Timeout:    10 * time.Minute,
 	}
@@ -68,8 +71,8 @@ func (l Learner) validate(bad func(format string, args ...any)) {
 	if l.MinSamples < 1 {
 		bad("learner.min_samples: %d: must be at least 1", l.MinSamples)
 	}
-	if !(l.Target > 0 && l.Target <= 1) {
-		bad("learner.target: %v: want a value in (0, 1]", l.Target)
+	if !(l.Target >= 0 && l.Target <= 1) {
+		bad("learner.target: %v: want a value in (0, 1], or 0 for routing.keep_quality's relative goal", l.Target)
 	}
 	if !(l.Tolerance >= 0 && l.Tolerance < 1) {
 		bad("learner.tolerance: %v: want a value in [0, 1)", l.Tolerance)

@@ -25,7 +25,7 @@ func TestLearnerDefaults(t *testing.T) {
 	if l.Enabled || l.Schedule != "@every 1s" || l.Tolerance != 0 || l.Dataset != "labeled.jsonl" {
 		t.Errorf("learner = %+v, want enabled false, @every 1s, tolerance 0, the dataset", l)
 	}
-	if l.Window != 7*24*time.Hour || l.MinSamples != 30 || l.Target != 0.9 {
+	if l.Window != 7*24*time.Hour || l.MinSamples != 30 || l.Target != 0 {
 		t.Errorf("learner = %+v, want default window, min samples and target", l)
 	}
 }
@@ -37,6 +37,7 @@ func TestLearnerRejects(t *testing.T) {
 		{"window: -1h", "learner.window"},
 		{"min_samples: 0", "learner.min_samples"},
 		{"target: 1.5", "learner.target"},
+		{"target: -0.1", "learner.target"},
 		{"tolerance: -0.1", "learner.tolerance"},
 		{"timeout: 2h", "learner.timeout"},
 		{"cadence: daily", "cadence"},
