@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -38,7 +37,7 @@ type SpendReader interface {
 // EvalRuns lists stored eval runs, newest first; *store.Store implements
 // it.
 type EvalRuns interface {
-	ListEvalRuns(ctx context.Context, limit int) ([]store.EvalRun, error)
+	ListEvalRuns(ctx context.Context, limit int) ([]router.EvalRun, error)
 }
 
 // Options are the admin page's collaborators.

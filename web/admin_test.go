@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -22,7 +21,7 @@ const xssNote = "<script>alert(1)</script>"
 type fakeData struct {
 	versions []router.Version // newest first
 	spend    []router.Spend
-	evals    []store.EvalRun
+	evals    []router.EvalRun
 	calls    atomic.Int64
 }
 
@@ -56,7 +55,7 @@ func (f *fakeData) Spend(context.Context, time.Time, time.Time) ([]router.Spend,
 	return f.spend, nil
 }
 
-func (f *fakeData) ListEvalRuns(context.Context, int) ([]store.EvalRun, error) {
+func (f *fakeData) ListEvalRuns(context.Context, int) ([]router.EvalRun, error) {
 	f.calls.Add(1)
 	return f.evals, nil
 }
@@ -79,7 +78,7 @@ func newFake() *fakeData {
 			{Date: "2026-11-26", Total: 1000, Prompts: 3, Baseline: 5000},
 			{Date: "2026-11-27", Total: 1234, Prompts: 7, Baseline: 10000, ByModel: map[string]router.Micros{"gpt-4o-mini": 1234}},
 		},
-		evals: []store.EvalRun{{ID: 3, CreatedAt: created, Dataset: "<b>demo</b>.jsonl", Params: json.RawMessage(`{"policy":"learned"}`)}},
+		evals: []router.EvalRun{{ID: 3, CreatedAt: created, Dataset: "<b>demo</b>.jsonl", Params: json.RawMessage(`{"policy":"learned"}`)}},
 	}
 }
 

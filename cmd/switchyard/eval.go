@@ -13,7 +13,6 @@ import (
 	"github.com/switchyard/switchyard/eval"
 	"github.com/switchyard/switchyard/internal/classify"
 	"github.com/switchyard/switchyard/internal/config"
-	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 )
@@ -349,7 +348,7 @@ func storeEvalRun(ctx context.Context, p evalParams, res *eval.Result, getenv fu
 		return fmt.Errorf("store eval run (use --no-store to skip): %w", err)
 	}
 	defer st.Close()
-	run, err := st.CreateEvalRun(ctx, store.EvalRun{Dataset: res.Dataset, Params: params, Result: result})
+	run, err := st.CreateEvalRun(ctx, router.EvalRun{Dataset: res.Dataset, Params: params, Result: result})
 	if err != nil {
 		return fmt.Errorf("store eval run (use --no-store to skip): %w", err)
 	}

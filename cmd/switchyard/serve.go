@@ -19,8 +19,8 @@ import (
 	"github.com/switchyard/switchyard/internal/metrics"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/recorder"
+	"github.com/switchyard/switchyard/internal/schedule"
 	"github.com/switchyard/switchyard/internal/store"
-	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 	"github.com/switchyard/switchyard/web"
 )
@@ -322,7 +322,7 @@ func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, ac
 // startLearner schedules the learner when the config enables it; a
 // promotion swaps the service's table at once. It returns nil when the
 // learner is disabled.
-func startLearner(cfg *config.Config, st *store.Store, activate func(context.Context, router.Version) error, log *slog.Logger) (*learner.Scheduler, error) {
+func startLearner(cfg *config.Config, st *store.Store, activate func(context.Context, router.Version) error, log *slog.Logger) (*schedule.Scheduler, error) {
 	if !cfg.Learner.Enabled {
 		return nil, nil
 	}
@@ -334,7 +334,7 @@ func startLearner(cfg *config.Config, st *store.Store, activate func(context.Con
 	if err != nil {
 		return nil, err
 	}
-	sched, err := learner.NewScheduler(cfg.Learner.Schedule, cfg.Learner.Timeout, func(ctx context.Context) {
+	sched, err := schedule.New(cfg.Learner.Schedule, cfg.Learner.Timeout, func(ctx context.Context) {
 		runLearner(ctx, job, log)
 	}, log)
 	if err != nil {
@@ -347,7 +347,7 @@ func startLearner(cfg *config.Config, st *store.Store, activate func(context.Con
 
 // stopLearner stops the schedule, waiting for a running learner within
 // ctx's deadline.
-func stopLearner(ctx context.Context, sched *learner.Scheduler, log *slog.Logger) {
+func stopLearner(ctx context.Context, sched *schedule.Scheduler, log *slog.Logger) {
 	if sched == nil {
 		return
 	}

@@ -12,17 +12,6 @@ import (
 	"github.com/switchyard/switchyard/router"
 )
 
-// EvalRun is one stored `switchyard eval` run. Params and Result are JSON
-// documents the store keeps as they are (the eval command's options and
-// its result object).
-type EvalRun struct {
-	ID        int64
-	CreatedAt time.Time
-	Dataset   string
-	Params    json.RawMessage
-	Result    json.RawMessage
-}
-
 // evalRunRow is one row of the eval_runs table.
 type evalRunRow struct {
 	ID        int64     `gorm:"column:id;primaryKey;autoIncrement"`
@@ -34,8 +23,8 @@ type evalRunRow struct {
 
 func (evalRunRow) TableName() string { return "eval_runs" }
 
-func (r evalRunRow) run() EvalRun {
-	return EvalRun{
+func (r evalRunRow) run() router.EvalRun {
+	return router.EvalRun{
 		ID:        r.ID,
 		CreatedAt: r.CreatedAt.UTC(),
 		Dataset:   r.Dataset,
@@ -58,14 +47,14 @@ func jsonText(b json.RawMessage) (string, error) {
 
 // CreateEvalRun stores run (its ID is ignored; CreatedAt defaults to now)
 // and returns it as stored.
-func (s *Store) CreateEvalRun(ctx context.Context, run EvalRun) (EvalRun, error) {
+func (s *Store) CreateEvalRun(ctx context.Context, run router.EvalRun) (router.EvalRun, error) {
 	params, err := jsonText(run.Params)
 	if err != nil {
-		return EvalRun{}, fmt.Errorf("create eval run: params: %w", err)
+		return router.EvalRun{}, fmt.Errorf("create eval run: params: %w", err)
 	}
 	result, err := jsonText(run.Result)
 	if err != nil {
-		return EvalRun{}, fmt.Errorf("create eval run: result: %w", err)
+		return router.EvalRun{}, fmt.Errorf("create eval run: result: %w", err)
 	}
 	at := run.CreatedAt
 	if at.IsZero() {
@@ -73,27 +62,27 @@ func (s *Store) CreateEvalRun(ctx context.Context, run EvalRun) (EvalRun, error)
 	}
 	row := evalRunRow{CreatedAt: dbTime(at), Dataset: run.Dataset, Params: params, Result: result}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
-		return EvalRun{}, fmt.Errorf("create eval run: %w", err)
+		return router.EvalRun{}, fmt.Errorf("create eval run: %w", err)
 	}
 	return s.EvalRun(ctx, row.ID)
 }
 
 // EvalRun returns the run with id, or a router.KindNotFound error.
-func (s *Store) EvalRun(ctx context.Context, id int64) (EvalRun, error) {
+func (s *Store) EvalRun(ctx context.Context, id int64) (router.EvalRun, error) {
 	var row evalRunRow
 	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return EvalRun{}, router.Errorf(router.KindNotFound, "id", "eval run %d not found", id)
+		return router.EvalRun{}, router.Errorf(router.KindNotFound, "id", "eval run %d not found", id)
 	}
 	if err != nil {
-		return EvalRun{}, fmt.Errorf("get eval run %d: %w", id, err)
+		return router.EvalRun{}, fmt.Errorf("get eval run %d: %w", id, err)
 	}
 	return row.run(), nil
 }
 
 // ListEvalRuns returns the latest runs, newest first, at most limit
 // (all when limit <= 0).
-func (s *Store) ListEvalRuns(ctx context.Context, limit int) ([]EvalRun, error) {
+func (s *Store) ListEvalRuns(ctx context.Context, limit int) ([]router.EvalRun, error) {
 	q := s.db.WithContext(ctx).Order("created_at DESC").Order("id DESC")
 	if limit > 0 {
 		q = q.Limit(limit)
@@ -102,7 +91,7 @@ func (s *Store) ListEvalRuns(ctx context.Context, limit int) ([]EvalRun, error) 
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list eval runs: %w", err)
 	}
-	out := make([]EvalRun, len(rows))
+	out := make([]router.EvalRun, len(rows))
 	for i, r := range rows {
 		out[i] = r.run()
 	}

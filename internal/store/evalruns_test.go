@@ -14,7 +14,7 @@ func TestEvalRuns(t *testing.T) {
 	eachDialect(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		t0 := time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC)
-		first, err := s.CreateEvalRun(ctx, store.EvalRun{
+		first, err := s.CreateEvalRun(ctx, router.EvalRun{
 			CreatedAt: t0,
 			Dataset:   "routellm.jsonl.gz",
 			Params:    json.RawMessage(`{"seed":1,"policies":["static","learned"]}`),
@@ -37,7 +37,7 @@ func TestEvalRuns(t *testing.T) {
 			t.Errorf("result = %s, want %s", gb, mustJSON(want))
 		}
 
-		second, err := s.CreateEvalRun(ctx, store.EvalRun{CreatedAt: t0.Add(time.Hour), Dataset: "llmrouter.jsonl.gz"})
+		second, err := s.CreateEvalRun(ctx, router.EvalRun{CreatedAt: t0.Add(time.Hour), Dataset: "llmrouter.jsonl.gz"})
 		if err != nil {
 			t.Fatalf("CreateEvalRun without params: %v", err)
 		}
@@ -57,7 +57,7 @@ func TestEvalRuns(t *testing.T) {
 		if _, err := s.EvalRun(ctx, 9999); router.KindOf(err) != router.KindNotFound {
 			t.Errorf("EvalRun(9999) = %v, want not_found", err)
 		}
-		if _, err := s.CreateEvalRun(ctx, store.EvalRun{Dataset: "x", Result: json.RawMessage(`{"broken"`)}); err == nil {
+		if _, err := s.CreateEvalRun(ctx, router.EvalRun{Dataset: "x", Result: json.RawMessage(`{"broken"`)}); err == nil {
 			t.Error("CreateEvalRun with invalid JSON: no error")
 		}
 	})
@@ -68,7 +68,7 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
-func ids(runs []store.EvalRun) []int64 {
+func ids(runs []router.EvalRun) []int64 {
 	var out []int64
 	for _, r := range runs {
 		out = append(out, r.ID)

@@ -1,4 +1,8 @@
-package learner
+// Package schedule runs a job on a cron schedule (robfig/cron), for the
+// learner inside `switchyard serve`. It lives apart from learner so that
+// what imports the learner's fitting and gating (eval, for one) is not
+// built from the scheduler.
+package schedule
 
 import (
 	"context"
@@ -17,10 +21,10 @@ type Scheduler struct {
 	cancel context.CancelFunc
 }
 
-// NewScheduler schedules run on spec (five cron fields or a descriptor
+// New schedules run on spec (five cron fields or a descriptor
 // such as "@every 1h"). Each run gets a context that Stop cancels when
 // its deadline passes, bounded by timeout when it is positive.
-func NewScheduler(spec string, timeout time.Duration, run func(ctx context.Context), log *slog.Logger) (*Scheduler, error) {
+func New(spec string, timeout time.Duration, run func(ctx context.Context), log *slog.Logger) (*Scheduler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

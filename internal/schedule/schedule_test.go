@@ -1,4 +1,4 @@
-package learner
+package schedule
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ func TestSchedulerRunsRecoversAndStops(t *testing.T) {
 		blocking               = make(chan struct{})
 		cancelled              = make(chan struct{})
 	)
-	s, err := NewScheduler("@every 1s", time.Hour, func(ctx context.Context) {
+	s, err := New("@every 1s", time.Hour, func(ctx context.Context) {
 		if running.Add(1) > 1 {
 			overlap.Add(1)
 		}
@@ -93,8 +93,8 @@ func TestSchedulerRunsRecoversAndStops(t *testing.T) {
 }
 
 func TestSchedulerRejectsSpec(t *testing.T) {
-	if _, err := NewScheduler("every night", 0, func(context.Context) {}, nil); err == nil || !strings.Contains(err.Error(), "every night") {
-		t.Errorf("NewScheduler(bad spec) = %v, want an error naming it", err)
+	if _, err := New("every night", 0, func(context.Context) {}, nil); err == nil || !strings.Contains(err.Error(), "every night") {
+		t.Errorf("New(bad spec) = %v, want an error naming it", err)
 	}
 }
 
@@ -102,7 +102,7 @@ func TestSchedulerRejectsSpec(t *testing.T) {
 func TestSchedulerStopWaits(t *testing.T) {
 	started, finished := make(chan struct{}), atomic.Bool{}
 	var once sync.Once
-	s, err := NewScheduler("@every 1s", 0, func(ctx context.Context) {
+	s, err := New("@every 1s", 0, func(ctx context.Context) {
 		once.Do(func() { close(started) })
 		time.Sleep(100 * time.Millisecond)
 		finished.Store(true)
