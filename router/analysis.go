@@ -56,6 +56,10 @@ type Analysis struct {
 	// "llm: timeout"). Neither comes from the model.
 	Tier     Tier   `json:"tier,omitempty"`
 	Fallback string `json:"fallback,omitempty"`
+	// RoutedBy says what ordered the request's candidates: the version's
+	// per-prompt policy (RoutedByPolicy) or its bucket table
+	// (RoutedByTable). Set by the service, empty for a named model.
+	RoutedBy string `json:"routed_by,omitempty"`
 }
 
 // maxCategoryLen and maxReasonLen bound what a classifier may put in free

@@ -127,7 +127,11 @@ type Service struct {
 	rand       func() float64
 	health     *health
 
-	version atomic.Pointer[Version]
+	// labelShare is the share of policy-routed requests whose
+	// classification may still ask the LLM (see Options.LabelShare).
+	labelShare float64
+
+	routing atomic.Pointer[routing]
 }
 
 // Options are a Service's collaborators and settings.
@@ -149,6 +153,15 @@ type Options struct {
 	// Rand returns uniform numbers in [0, 1) for exploration; nil means
 	// math/rand/v2.
 	Rand func() float64
+	// Predictor is the local model of Version, made for its
+	// PromptPolicy; nil routes by the bucket table (see Activate).
+	Predictor Predictor
+	// LabelShare is the share of requests routed by a per-prompt policy
+	// whose classification still goes through the whole cascade (an LLM
+	// classification when the local tier is unsure), for the labels the
+	// local model trains its categories on and for drift; the rest take
+	// the local tier's answer. Zero keeps the LLM out of policy routing.
+	LabelShare float64
 }
 
 // NewService returns a Service ready to serve with opts.Version.
@@ -190,21 +203,37 @@ func NewService(opts Options) (*Service, error) {
 	if s.rand == nil {
 		s.rand = mrand.Float64
 	}
-	v := opts.Version
-	s.version.Store(&v)
+	if !(opts.LabelShare >= 0 && opts.LabelShare <= 1) {
+		return nil, fmt.Errorf("label share %v: want a value in [0, 1]", opts.LabelShare)
+	}
+	s.labelShare = opts.LabelShare
+	if err := s.Activate(opts.Version, opts.Predictor); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 // Version returns the routing-table version in use.
-func (s *Service) Version() Version { return *s.version.Load() }
+func (s *Service) Version() Version { return s.routing.Load().version }
 
-// SetVersion swaps the routing table atomically; requests already routed
-// keep the version they started with.
-func (s *Service) SetVersion(v Version) error {
-	if err := v.Table.Validate(s.models); err != nil {
-		return fmt.Errorf("routing table version %d: %w", v.ID, err)
+// PolicyActive reports whether requests are routed by the version's
+// per-prompt policy (it has one and its local model is loaded) rather
+// than by its bucket table.
+func (s *Service) PolicyActive() bool { return s.routing.Load().picker != nil }
+
+// SetVersion is Activate without a local model: the bucket table routes.
+func (s *Service) SetVersion(v Version) error { return s.Activate(v, nil) }
+
+// Activate swaps in version v and p, the predictor of v's local model
+// made for v's PromptPolicy, together and atomically; requests already
+// routed keep what they started with. With a nil p, or a version without
+// a policy, the bucket table routes.
+func (s *Service) Activate(v Version, p Predictor) error {
+	r, err := newRouting(v, p, s.models, s.log)
+	if err != nil {
+		return err
 	}
-	s.version.Store(&v)
+	s.routing.Store(r)
 	return nil
 }
 
@@ -242,16 +271,32 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	if strings.TrimSpace(p.prompt) == "" {
 		return p, Errorf(KindInvalid, "prompt", "must not be empty")
 	}
-	v := s.version.Load()
-	p.res.TableVersion = v.ID
+	r := s.routing.Load()
+	p.res.TableVersion = r.version.ID
 
 	if req.Model == "" || req.Model == "auto" {
-		a, err := s.classifier.Classify(ctx, p.prompt)
+		// With a per-prompt policy the local model's one reading of the
+		// prompt orders the candidates and is the classifier's local
+		// answer; the classifier only adds its caches (and, for a
+		// sampled share, the LLM's label).
+		order, pred, byPolicy := r.policyOrder(ctx, p.prompt, s.log)
+		cctx := ctx
+		if byPolicy {
+			cctx = WithLocalAnswer(ctx, LocalAnswer{
+				Analysis: pred.Analysis, Confidence: pred.Confidence,
+				Enough: !(s.labelShare > 0 && s.rand() < s.labelShare),
+			})
+		}
+		a, err := s.classifier.Classify(cctx, p.prompt)
 		if err != nil {
 			return p, &Error{Kind: KindUnavailable, Message: "request cancelled during classification", Err: err}
 		}
+		if byPolicy {
+			p.candidates, a.RoutedBy = order, RoutedByPolicy
+		} else {
+			p.candidates, a.RoutedBy = r.version.Table.Candidates(a), RoutedByTable
+		}
 		p.res.Analysis = a
-		p.candidates = v.Table.Candidates(a)
 		p.res.Propensity = 1
 		if _, pinned := s.models[req.Prefer]; pinned {
 			p.candidates = pinFirst(p.candidates, req.Prefer, s.models)

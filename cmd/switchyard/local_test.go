@@ -132,7 +132,7 @@ func TestLocalTierSurvivesRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			order := localOrder(m, active.Table, cfg.Catalog(), cfg.Classifier.Local.MinSamples)
+			order := classify.LocalOrder(m, active.Table, cfg.Catalog(), cfg.Classifier.Local.MinSamples)
 			for _, th := range []float64{0.6, 0.7, 0.8, 0.9} {
 				lm, err := classify.NewLocalModel(classify.LocalModelOptions{Model: m, Order: order, Target: th, MinSamples: cfg.Classifier.Local.MinSamples})
 				if err != nil {

@@ -122,8 +122,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	casc := classify.NewCascade(cascade)
-	local := &localTier{st: st, cascade: casc, models: cfg.Catalog(), cfg: cfg.Classifier.Local, log: log}
-	local.load(ctx, version)
+	local := classify.NewLocalTier(classify.LocalTierOptions{
+		Store: st, Cascade: casc, Models: cfg.Catalog(), Enabled: cfg.Classifier.Local.Enabled,
+		Threshold: cfg.Classifier.Local.Threshold, MinSamples: cfg.Classifier.Local.MinSamples, Logger: log,
+	})
+	predictor := local.Load(ctx, version)
 	var classifier router.Classifier = casc
 	if cfg.Learner.KeepPrompts {
 		// Prompts are kept off the reply's path; the last are written on
@@ -158,6 +161,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Recorder:   recent,
 		Baseline:   cfg.Baseline,
 		Version:    version,
+		Predictor:  predictor,
+		LabelShare: cfg.Classifier.Local.LabelShare,
 		Timeout:    cfg.Server.AttemptTimeout,
 		Explore:    cfg.Exploration,
 		Rand:       seededRand(cfg.ExplorationSeed),
@@ -205,13 +210,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		},
 	})
 
-	// activate swaps in a newly promoted version and its local model.
+	// activate swaps in a newly promoted version with its local model:
+	// the service gets both at once.
 	activate := func(ctx context.Context, v router.Version) error {
-		if err := svc.SetVersion(v); err != nil {
-			return err
-		}
-		local.load(ctx, v)
-		return nil
+		return svc.Activate(v, local.Load(ctx, v))
 	}
 	sched, err := startLearner(cfg, st, activate, log)
 	if err != nil {

@@ -289,11 +289,21 @@ func (c *Cascade) resolve(ctx context.Context, key, prompt string) (a router.Ana
 // reports none), which is then the fallback if the LLM fails. The model
 // reads the normalised prompt, the text it was trained on.
 func (c *Cascade) askLocal(ctx context.Context, key, prompt string) (a router.Analysis, sure bool) {
-	h := c.local.Load()
-	if h == nil {
+	var conf float64
+	var err error
+	if la, ok := router.LocalAnswerFrom(ctx); ok {
+		// The service has read the prompt with the local model already
+		// (per-prompt policy routing); when that decided the route, its
+		// answer is enough.
+		a, conf = la.Analysis, la.Confidence
+		if la.Enough {
+			conf = 1
+		}
+	} else if h := c.local.Load(); h != nil {
+		a, conf, err = h.l.Predict(ctx, router.NormalizePrompt(prompt))
+	} else {
 		return router.Analysis{}, false
 	}
-	a, conf, err := h.l.Predict(ctx, router.NormalizePrompt(prompt))
 	if err == nil {
 		err = a.Validate()
 	}

@@ -89,7 +89,13 @@ func (l *LocalModel) Predict(ctx context.Context, prompt string) (router.Analysi
 	if err := ctx.Err(); err != nil {
 		return router.Analysis{}, 0, fmt.Errorf("local prediction: %w", err)
 	}
-	all := l.model.Predict(prompt, nil)
+	a, conf := l.analyse(prompt, l.model.Predict(prompt, nil))
+	return a, conf, nil
+}
+
+// analyse is Predict from all, the model's prediction for prompt, which
+// a caller that also routes by it has already made.
+func (l *LocalModel) analyse(prompt string, all []float64) (router.Analysis, float64) {
 	p := make([]float64, len(l.heads))
 	for k, h := range l.heads {
 		p[k] = all[h]
@@ -110,7 +116,7 @@ func (l *LocalModel) Predict(ctx context.Context, prompt string) (router.Analysi
 	if l.thin {
 		confidence = 0
 	}
-	return a, confidence, nil
+	return a, confidence
 }
 
 // reason explains a decision in one short line.

@@ -125,12 +125,17 @@ type Local struct {
 	// model, and each of the model's candidate heads needs before serve
 	// trusts it.
 	MinSamples int `yaml:"min_samples"`
+	// LabelShare is the share of requests routed by a version's
+	// per-prompt policy whose classification still asks the LLM when
+	// the local tier is unsure, for category labels and drift; the rest
+	// take the local answer (the policy needs no LLM to route).
+	LabelShare float64 `yaml:"label_share"`
 }
 
 // DefaultLocal returns the local tier's defaults: enabled, threshold
-// 0.8, 1,000 samples.
+// 0.8, 1,000 samples, 5% of policy-routed requests labelled.
 func DefaultLocal() Local {
-	return Local{Enabled: true, Threshold: 0.8, MinSamples: 1000}
+	return Local{Enabled: true, Threshold: 0.8, MinSamples: 1000, LabelShare: 0.05}
 }
 
 // validKinds are the provider dialects internal/provider knows.
@@ -337,6 +342,9 @@ func (c *Config) Validate() error {
 	}
 	if l := c.Classifier.Local; !(l.Threshold > 0 && l.Threshold <= 1) {
 		bad("classifier.local.threshold: %v: want a value in (0, 1]", l.Threshold)
+	}
+	if l := c.Classifier.Local.LabelShare; !(l >= 0 && l <= 1) {
+		bad("classifier.local.label_share: %v: want a value in [0, 1]", l)
 	}
 	if c.Classifier.Local.MinSamples < 1 {
 		bad("classifier.local.min_samples: %d: must be at least 1", c.Classifier.Local.MinSamples)

@@ -16,9 +16,10 @@ func TestLocalAndKeepPrompts(t *testing.T) {
 	}{
 		{"defaults", "", DefaultLocal(), false, ""},
 		{"partial section keeps the other defaults", "classifier:\n  local:\n    threshold: 0.9\nlearner:\n  keep_prompts: true\n",
-			Local{Enabled: true, Threshold: 0.9, MinSamples: 1000}, true, ""},
-		{"disabled", "classifier:\n  local:\n    enabled: false\n", Local{Threshold: 0.8, MinSamples: 1000}, false, ""},
+			Local{Enabled: true, Threshold: 0.9, MinSamples: 1000, LabelShare: 0.05}, true, ""},
+		{"disabled", "classifier:\n  local:\n    enabled: false\n", Local{Threshold: 0.8, MinSamples: 1000, LabelShare: 0.05}, false, ""},
 		{"threshold above 1", "classifier:\n  local:\n    threshold: 1.5\n", Local{}, false, "classifier.local.threshold"},
+		{"label share above 1", "classifier:\n  local:\n    label_share: 2\n", Local{}, false, "classifier.local.label_share"},
 		{"threshold zero", "classifier:\n  local:\n    threshold: 0\n", Local{}, false, "classifier.local.threshold"},
 		{"min samples zero", "classifier:\n  local:\n    min_samples: 0\n", Local{}, false, "classifier.local.min_samples"},
 	}
