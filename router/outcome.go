@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Outcome sources: where a quality signal came from. Explicit feedback
@@ -149,8 +151,8 @@ func AutoOutcomes(rec Record, w OutcomeWeights) []Outcome {
 // one of success and score must be given; a bad input is a KindInvalid
 // error naming the field.
 func NewFeedback(id string, success *bool, score *float64, at time.Time, w OutcomeWeights) (Outcome, error) {
-	if id == "" {
-		return Outcome{}, Errorf(KindInvalid, "id", "is required")
+	if err := CheckID("id", id); err != nil {
+		return Outcome{}, err
 	}
 	var s float64
 	switch {
@@ -223,4 +225,22 @@ type Observation struct {
 // ability and teach the learner nothing.
 func unavailable(status int) bool {
 	return status == 429 || status == 401 || status == 403 || status >= 500
+}
+
+// CheckID validates a client-supplied id before it reaches a database:
+// non-empty, valid UTF-8, no control characters (PostgreSQL refuses a
+// NUL in text, which would surface as a server error).
+func CheckID(field, id string) error {
+	if id == "" {
+		return Errorf(KindInvalid, field, "is required")
+	}
+	if !utf8.ValidString(id) {
+		return Errorf(KindInvalid, field, "must be valid UTF-8")
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return Errorf(KindInvalid, field, "must not contain control characters")
+		}
+	}
+	return nil
 }

@@ -273,8 +273,15 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	}
 	r := s.routing.Load()
 	p.res.TableVersion = r.version.ID
+	// A prompt no model can take is the caller's mistake, told before any
+	// call, the classifier's included (issue 12, item 4).
+	p.promptTokens = EstimateTokens(req.Messages)
+	auto := req.Model == "" || req.Model == "auto"
+	if largest, ok := s.largestWindow(); auto && ok && p.promptTokens >= largest {
+		return p, Errorf(KindInvalid, "messages", "prompt of about %d tokens exceeds the largest context window of any configured model (%d)", p.promptTokens, largest)
+	}
 
-	if req.Model == "" || req.Model == "auto" {
+	if auto {
 		// With a per-prompt policy the local model's one reading of the
 		// prompt orders the candidates and is the classifier's local
 		// answer; the classifier only adds its caches (and, for a
@@ -311,11 +318,37 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		p.res.Propensity = 1
 	}
 
-	p.promptTokens = EstimateTokens(req.Messages)
+	if auto && !s.anyFits(p.candidates, p.promptTokens) {
+		return p, Errorf(KindInvalid, "messages", "prompt of about %d tokens exceeds the context window of every candidate model for a %s prompt (%s)", p.promptTokens, p.res.Analysis.Complexity, strings.Join(p.candidates, ", "))
+	}
 	if len(p.candidates) > 0 {
 		p.res.EstimatedCost = s.models[p.candidates[0]].Cost(p.promptTokens, p.res.Analysis.EstimatedTokens)
 	}
 	return p, nil
+}
+
+// largestWindow is the largest context window among the configured
+// models; false when some model has no known limit.
+func (s *Service) largestWindow() (int, bool) {
+	largest := 0
+	for _, m := range s.models {
+		if m.ContextWindow <= 0 {
+			return 0, false
+		}
+		largest = max(largest, m.ContextWindow)
+	}
+	return largest, largest > 0
+}
+
+// anyFits reports whether some candidate's context window can take a
+// prompt of tokens (a model without a known limit always can).
+func (s *Service) anyFits(candidates []string, tokens int) bool {
+	for _, name := range candidates {
+		if w := s.models[name].ContextWindow; w <= 0 || tokens < w {
+			return true
+		}
+	}
+	return false
 }
 
 // explorePick returns the candidates in the order to try, the probability

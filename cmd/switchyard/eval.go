@@ -118,7 +118,11 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	// The configuration is optional here: without provider keys the
 	// embedded one does not load, and eval needs none of it but prices
 	// and the static table.
-	cfg, err := config.Load(p.Config, getenv)
+	load := config.Load
+	if p.Config != "" {
+		load = config.LoadWithoutKeys // eval calls no provider
+	}
+	cfg, err := load(p.Config, getenv)
 	if err != nil {
 		if p.Config != "" {
 			return err

@@ -28,7 +28,8 @@ func learnCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("learn: unexpected argument %q", fs.Arg(0))}
 	}
-	cfg, err := config.Load(*cfgPath, getenv)
+	// The learner calls no provider: keys are not required.
+	cfg, err := config.LoadWithoutKeys(*cfgPath, getenv)
 	if err != nil {
 		return err
 	}

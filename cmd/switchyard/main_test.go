@@ -199,16 +199,12 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Errorf("classifier calls after the repeat = %d, want still 1", got)
 			}
 
-			// Records are written asynchronously; wait for both.
+			// Read-your-writes (issue 12, item 9): /costs waits for the
+			// records of answered requests, so both count at once.
 			wantSpend := md["actual_cost"].(float64) + md2["actual_cost"].(float64)
-			var costs map[string]any
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				_, costs = getJSON(t, in.url+"/costs/today")
-				if costs["total_prompts"] == 2.0 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
+			_, costs := getJSON(t, in.url+"/costs/today")
+			if costs["pending_records"] != 0.0 {
+				t.Errorf("costs/today pending_records = %v, want 0", costs["pending_records"])
 			}
 			if costs["total_prompts"] != 2.0 {
 				t.Fatalf("costs/today prompts = %v, want 2 (%v)", costs["total_prompts"], costs)

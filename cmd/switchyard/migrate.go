@@ -23,7 +23,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	// unset must not stop an operator from migrating.
 	url := getenv("DATABASE_URL")
 	if *cfgPath != "" {
-		cfg, err := config.Load(*cfgPath, getenv)
+		cfg, err := config.LoadWithoutKeys(*cfgPath, getenv)
 		if err != nil {
 			return err
 		}

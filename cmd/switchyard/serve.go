@@ -187,6 +187,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Spend:          st,
 		Feedback:       st,
 		Recent:         recent,
+		Records:        rec,
 		Metrics:        mx.Handler(),
 		Admin:          admin,
 		Baseline:       cfg.Baseline,

@@ -109,7 +109,7 @@ func openConfiguredStore(ctx context.Context, cfgPath string, getenv func(string
 	cfg := &config.Config{DatabaseURL: getenv("DATABASE_URL")}
 	if cfgPath != "" {
 		var err error
-		if cfg, err = config.Load(cfgPath, getenv); err != nil {
+		if cfg, err = config.LoadWithoutKeys(cfgPath, getenv); err != nil {
 			return nil, err
 		}
 	}

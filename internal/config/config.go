@@ -50,10 +50,17 @@ type Config struct {
 
 // Server holds the HTTP service's settings.
 type Server struct {
-	Addr            string        `yaml:"addr"`
-	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
-	RequestTimeout  time.Duration `yaml:"request_timeout"`
-	AttemptTimeout  time.Duration `yaml:"attempt_timeout"`
+	Addr           string        `yaml:"addr"`
+	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	AttemptTimeout time.Duration `yaml:"attempt_timeout"`
+	// FirstByteTimeout bounds how long one attempt may wait for the
+	// provider's first byte (the first chunk of a stream) before that
+	// model is abandoned for the next candidate (FAULTS.md F3).
+	FirstByteTimeout time.Duration `yaml:"first_byte_timeout"`
+	// ShutdownTimeout is the whole SIGTERM budget: draining in-flight
+	// requests, then cancelling and recording what is left, then the
+	// recorder's final flush.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// AdminTokenEnv names the environment variable holding the admin
 	// page's token; default SWITCHYARD_ADMIN_TOKEN.
@@ -163,9 +170,31 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// LoadWithoutKeys is Load for commands that call no provider (learn,
+// table, migrate, eval): everything is validated except that the
+// providers' key variables are set.
+func LoadWithoutKeys(path string, getenv func(string) string) (*Config, error) {
+	if path == "" {
+		return parse(defaultYAML, getenv, false)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := parse(b, getenv, false)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
 // Parse expands environment variables in b, decodes it strictly (unknown
 // keys are errors), applies defaults, reads keys and validates.
 func Parse(b []byte, getenv func(string) string) (*Config, error) {
+	return parse(b, getenv, true)
+}
+
+func parse(b []byte, getenv func(string) string, requireKeys bool) (*Config, error) {
 	expanded := os.Expand(string(b), func(name string) string {
 		// ${VAR:-default}, as in the shell.
 		if k, def, ok := strings.Cut(name, ":-"); ok {
@@ -201,7 +230,24 @@ func Parse(b []byte, getenv func(string) string) (*Config, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if requireKeys {
+		if err := c.CheckKeys(); err != nil {
+			return nil, err
+		}
+	}
 	return &c, nil
+}
+
+// CheckKeys reports every provider whose key variable is unset: only
+// what calls a provider needs them.
+func (c *Config) CheckKeys() error {
+	var errs []error
+	for _, p := range c.Providers {
+		if p.APIKeyEnv != "" && p.APIKey == "" {
+			errs = append(errs, fmt.Errorf("providers[%s].api_key_env: environment variable %s is not set", p.Name, p.APIKeyEnv))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c *Config) applyDefaults() {
@@ -209,16 +255,21 @@ func (c *Config) applyDefaults() {
 	if s.Addr == "" {
 		s.Addr = ":8080"
 	}
-	if s.MaxBodyBytes <= 0 {
+	// Only an unset (zero) value takes the default; a negative one is
+	// refused by Validate rather than quietly replaced.
+	if s.MaxBodyBytes == 0 {
 		s.MaxBodyBytes = 1 << 20
 	}
-	if s.RequestTimeout <= 0 {
+	if s.RequestTimeout == 0 {
 		s.RequestTimeout = 120 * time.Second
 	}
-	if s.AttemptTimeout <= 0 {
+	if s.AttemptTimeout == 0 {
 		s.AttemptTimeout = 60 * time.Second
 	}
-	if s.ShutdownTimeout <= 0 {
+	if s.FirstByteTimeout == 0 {
+		s.FirstByteTimeout = DefaultFirstByteTimeout
+	}
+	if s.ShutdownTimeout == 0 {
 		s.ShutdownTimeout = 30 * time.Second
 	}
 	if s.AdminTokenEnv == "" {
@@ -229,10 +280,10 @@ func (c *Config) applyDefaults() {
 			c.Providers[i].Kind = "openai-compatible"
 		}
 	}
-	if c.Classifier.Timeout <= 0 {
+	if c.Classifier.Timeout == 0 {
 		c.Classifier.Timeout = 3 * time.Second
 	}
-	if c.Classifier.CacheSize <= 0 {
+	if c.Classifier.CacheSize == 0 {
 		c.Classifier.CacheSize = 10000
 	}
 	if s.MaxInFlight == 0 {
@@ -245,6 +296,14 @@ func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
+	c.Server.validate(bad)
+	if c.Classifier.Timeout < 0 {
+		bad("classifier.timeout: %v: must be positive", c.Classifier.Timeout)
+	}
+	if c.Classifier.CacheSize < 0 {
+		bad("classifier.cache_size: %d: must not be negative", c.Classifier.CacheSize)
+	}
+
 	providers := map[string]bool{}
 	for i, p := range c.Providers {
 		key := fmt.Sprintf("providers[%d]", i)
@@ -255,14 +314,11 @@ func (c *Config) Validate() error {
 			bad("%s.name: duplicate provider %q", key, p.Name)
 		}
 		providers[p.Name] = true
-		if p.BaseURL == "" {
-			bad("providers[%s].base_url: must be set", p.Name)
+		if err := checkBaseURL(p.BaseURL); err != nil {
+			bad("providers[%s].base_url: %v", p.Name, err)
 		}
 		if !validKinds[p.Kind] {
 			bad("providers[%s].kind: %q: want one of openai, anthropic, groq, ollama, vllm, openai-compatible", p.Name, p.Kind)
-		}
-		if p.APIKeyEnv != "" && p.APIKey == "" {
-			bad("providers[%s].api_key_env: environment variable %s is not set", p.Name, p.APIKeyEnv)
 		}
 		if p.RequestsPerMinute < 0 || p.MaxConcurrency < 0 {
 			bad("providers[%s]: requests_per_minute and max_concurrency must not be negative", p.Name)
@@ -357,6 +413,58 @@ func (c *Config) Validate() error {
 	}
 	c.Learner.validate(bad)
 	return errors.Join(errs...)
+}
+
+// DefaultFirstByteTimeout is how long an attempt waits for a provider's
+// first byte by default: far above a healthy provider's time to first
+// token (well under a second to a few seconds), far below the attempt
+// timeout a silent upstream would otherwise cost.
+const DefaultFirstByteTimeout = 10 * time.Second
+
+// validate appends the server section's errors: durations must be
+// positive and fit inside each other.
+func (s Server) validate(bad func(format string, args ...any)) {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"request_timeout", s.RequestTimeout},
+		{"attempt_timeout", s.AttemptTimeout},
+		{"first_byte_timeout", s.FirstByteTimeout},
+		{"shutdown_timeout", s.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			bad("server.%s: %v: must be positive", d.key, d.v)
+		}
+	}
+	if s.MaxBodyBytes < 0 {
+		bad("server.max_body_bytes: %d: must not be negative", s.MaxBodyBytes)
+	}
+	if s.FirstByteTimeout > 0 && s.AttemptTimeout > 0 && s.FirstByteTimeout > s.AttemptTimeout {
+		bad("server.first_byte_timeout: %v: must not exceed attempt_timeout (%v)", s.FirstByteTimeout, s.AttemptTimeout)
+	}
+}
+
+// checkBaseURL accepts an absolute http(s) URL with a host. The value
+// is echoed only once it is known to carry no credentials.
+func checkBaseURL(raw string) error {
+	if raw == "" {
+		return errors.New("must be set")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	if u.User != nil {
+		return errors.New("must not carry credentials (use api_key_env)")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q: want an absolute http:// or https:// URL", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q: has no host", raw)
+	}
+	return nil
 }
 
 // Catalog returns the models as the router sees them.

@@ -73,6 +73,20 @@ func TestParseRejects(t *testing.T) {
 		{"exploration out of range", "baseline_model: big", "baseline_model: big\nexploration: 0.7", "exploration: 0.7"},
 		{"unknown provider kind", "{name: local,", "{name: local, kind: bedrock,", `providers[local].kind: "bedrock"`},
 		{"negative price", "input_per_mtok: 2,", "input_per_mtok: -2,", "models[big]: prices must not be negative"},
+		// Issue 12, item 6: durations, URLs and ranges.
+		{"negative attempt timeout", "baseline_model: big", "baseline_model: big\nserver: {attempt_timeout: -1s}", "server.attempt_timeout: -1s: must be positive"},
+		{"negative request timeout", "baseline_model: big", "baseline_model: big\nserver: {request_timeout: -5s}", "server.request_timeout: -5s: must be positive"},
+		{"negative shutdown timeout", "baseline_model: big", "baseline_model: big\nserver: {shutdown_timeout: -1m}", "server.shutdown_timeout: -1m0s: must be positive"},
+		{"negative first-byte timeout", "baseline_model: big", "baseline_model: big\nserver: {first_byte_timeout: -1s}", "server.first_byte_timeout: -1s: must be positive"},
+		{"first byte after attempt", "baseline_model: big", "baseline_model: big\nserver: {attempt_timeout: 5s, first_byte_timeout: 10s}", "server.first_byte_timeout: 10s: must not exceed attempt_timeout"},
+		{"negative body limit", "baseline_model: big", "baseline_model: big\nserver: {max_body_bytes: -1}", "server.max_body_bytes: -1"},
+		{"negative classifier timeout", "baseline_model: big", "baseline_model: big\nclassifier: {timeout: -3s}", "classifier.timeout: -3s"},
+		{"negative cache size", "baseline_model: big", "baseline_model: big\nclassifier: {cache_size: -1}", "classifier.cache_size: -1"},
+		{"base_url not a URL", `"http://127.0.0.1:1/v1"`, `"not a url"`, `providers[local].base_url: "not a url": want an absolute http:// or https:// URL`},
+		{"base_url without host", `"http://127.0.0.1:1/v1"`, `"http:///v1"`, `providers[local].base_url: "http:///v1": has no host`},
+		{"base_url other scheme", `"http://127.0.0.1:1/v1"`, `"ftp://h/v1"`, `providers[local].base_url: "ftp://h/v1": want`},
+		{"base_url unparsable", `"http://127.0.0.1:1/v1"`, `"http://[::1"`, `providers[local].base_url: is not a URL`},
+		{"negative rpm", "{name: local,", "{name: local, requests_per_minute: -1,", "providers[local]: requests_per_minute"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,6 +106,48 @@ func TestMissingKeyNamesVariableNotValue(t *testing.T) {
 	_, err := Parse([]byte(minimal), env(nil))
 	if err == nil || !strings.Contains(err.Error(), "providers[paid].api_key_env: environment variable PAID_KEY is not set") {
 		t.Fatalf("err = %v, want the unset variable named", err)
+	}
+}
+
+// A base_url carrying credentials is refused without echoing them.
+func TestBaseURLWithCredentialsNotEchoed(t *testing.T) {
+	src := strings.Replace(minimal, `"http://127.0.0.1:1/v1"`, `"https://me:sk-leak@h/v1"`, 1)
+	_, err := Parse([]byte(src), env(map[string]string{"PAID_KEY": "k"}))
+	if err == nil || !strings.Contains(err.Error(), "providers[local].base_url: must not carry credentials") {
+		t.Fatalf("err = %v, want credentials refused", err)
+	}
+	if strings.Contains(err.Error(), "sk-leak") {
+		t.Errorf("error echoes the credentials: %v", err)
+	}
+}
+
+// Commands that call no provider load the configuration without keys
+// (issue 12, item 8); everything else is still validated.
+func TestLoadWithoutKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/c.yaml"
+	if err := os.WriteFile(path, []byte(minimal), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, env(nil)); err == nil {
+		t.Fatal("Load without PAID_KEY succeeded, want the variable named")
+	}
+	c, err := LoadWithoutKeys(path, env(nil))
+	if err != nil {
+		t.Fatalf("LoadWithoutKeys: %v", err)
+	}
+	if err := c.CheckKeys(); err == nil || !strings.Contains(err.Error(), "PAID_KEY") {
+		t.Errorf("CheckKeys = %v, want PAID_KEY named", err)
+	}
+	if _, err := LoadWithoutKeys("", env(nil)); err != nil {
+		t.Errorf("embedded default without keys: %v", err)
+	}
+	bad := strings.Replace(minimal, "complex: [big]", "complex: [huge]", 1)
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadWithoutKeys(path, env(nil)); err == nil || !strings.Contains(err.Error(), "routing.complex") {
+		t.Errorf("LoadWithoutKeys of a bad table = %v, want it refused", err)
 	}
 }
 

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -39,11 +41,48 @@ type usage struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
+// decodeAsk reads /ask's body. Like /v1 it refuses fields and headers
+// naming an upstream address or key (FAULTS.md B4); other unknown fields
+// are ignored, as /ask always has.
+func decodeAsk(c *gin.Context) (askRequest, error) {
+	var req askRequest
+	if err := checkHeaders(c.Request.Header); err != nil {
+		return req, err
+	}
+	var body map[string]json.RawMessage
+	if err := decode(c, &body); err != nil {
+		return req, err
+	}
+	names := make([]string, 0, len(body))
+	for name := range body {
+		names = append(names, name)
+	}
+	sort.Strings(names) // a stable error for a body with several problems
+	for _, name := range names {
+		if namesUpstream(name) {
+			return req, router.Errorf(router.KindInvalid, name, "is not accepted: upstream addresses and keys come from configuration only")
+		}
+	}
+	if raw, ok := body["prompt"]; ok && !isNull(raw) {
+		var prompt string
+		if err := into("prompt", raw, &prompt); err != nil {
+			return req, err
+		}
+		req.Prompt = &prompt
+	}
+	if raw, ok := body["metadata"]; ok && !isNull(raw) {
+		if err := into("metadata", raw, &req.Metadata); err != nil {
+			return req, err
+		}
+	}
+	return req, nil
+}
+
 // ask is the seed's simple endpoint: one prompt in, the routed answer and
 // the routing decision out.
 func (s *Server) ask(c *gin.Context) {
-	var req askRequest
-	if err := decode(c, &req); err != nil {
+	req, err := decodeAsk(c)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -55,6 +55,9 @@ func TestFeedback(t *testing.T) {
 		{"neither", `{"id":"req_a"}`, 400, "score", 0},
 		{"no id", `{"success":true}`, 400, "id", 0},
 		{"empty id", `{"id":"","success":true}`, 400, "id", 0},
+		// Issue 12, item 4: PostgreSQL refuses a NUL in text (22021).
+		{"id with NUL", `{"id":"req_\u0000a","success":true}`, 400, "id", 0},
+		{"id with control", `{"id":"req_\u001b[31m","success":true}`, 400, "id", 0},
 		{"id too long", fmt.Sprintf(`{"id":%q,"success":true}`, strings.Repeat("x", 200)), 400, "id", 0},
 	}
 	for _, dialect := range storetest.Dialects() {

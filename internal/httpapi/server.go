@@ -43,6 +43,9 @@ type Options struct {
 	Checks map[string]Check
 	// Feedback stores POST /feedback outcomes; nil leaves the route out.
 	Feedback FeedbackStore
+	// Records lets /costs wait for this replica's buffered records before
+	// reading spend (optional; without it /costs may lag by a flush).
+	Records RecordSyncer
 	// Recent knows the requests this process recorded whose rows may not
 	// be written yet (optional).
 	Recent RecentSet

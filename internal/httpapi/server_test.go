@@ -136,6 +136,10 @@ func TestBadInput(t *testing.T) {
 		{"array body", `["hi"]`, 400, "body"},
 		{"two objects", `{"prompt":"a"}{"prompt":"b"}`, 400, "body"},
 		{"too large", `{"prompt":"` + strings.Repeat("x", 2000) + `"}`, 413, "body"},
+		// FAULTS.md B4 on /ask as on /v1 (issue 12, item 4).
+		{"api_base", `{"prompt":"hi","api_base":"http://169.254.169.254"}`, 400, "api_base"},
+		{"base_url", `{"prompt":"hi","base_url":"http://evil"}`, 400, "base_url"},
+		{"null api_key", `{"prompt":"hi","api_key":null}`, 400, "api_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -85,8 +85,11 @@ type Recorder struct {
 	abort     context.CancelFunc
 	closeOnce sync.Once
 
-	pending atomic.Int64 // accepted but not yet written
-	healthy atomic.Bool  // false while the last write failed
+	pending   atomic.Int64  // accepted but not yet written
+	acceptedN atomic.Int64  // accepted ever
+	writtenN  atomic.Int64  // written ever
+	healthy   atomic.Bool   // false while the last write failed
+	flushNow  chan struct{} // Sync asks the writer not to wait for a full batch
 }
 
 var _ router.Recorder = (*Recorder)(nil)
@@ -104,6 +107,8 @@ func New(sink Sink, opts Options) *Recorder {
 		drain:   make(chan struct{}),
 		done:    make(chan struct{}),
 		abort:   cancel,
+
+		flushNow: make(chan struct{}, 1),
 	}
 	r.healthy.Store(true)
 	go r.run(ctx)
@@ -121,20 +126,58 @@ func (r *Recorder) Record(ctx context.Context, rec router.Record) error {
 	}
 	select {
 	case r.queue <- rec:
-		r.pending.Add(1)
+		r.accept()
 		return nil
 	default:
 	}
 	// Full: the database is slow or down. Wait, but not past ctx or Close.
 	select {
 	case r.queue <- rec:
-		r.pending.Add(1)
+		r.accept()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("record %s: buffer of %d full: %w", rec.ID, r.opts.Capacity, ctx.Err())
 	case <-r.closing:
 		return fmt.Errorf("record %s: %w", rec.ID, ErrClosed)
 	}
+}
+
+func (r *Recorder) accept() {
+	r.pending.Add(1)
+	r.acceptedN.Add(1)
+}
+
+// syncPoll is how often Sync looks whether the writer caught up.
+const syncPoll = 5 * time.Millisecond
+
+// Sync waits until every record accepted before the call is written,
+// asking the writer not to wait for a fuller batch: what /costs needs to
+// read its own writes. It returns ctx's error when the database does not
+// take them in time (it is down or slow), ErrClosed after Close.
+func (r *Recorder) Sync(ctx context.Context) error {
+	target := r.acceptedN.Load()
+	if r.writtenN.Load() >= target {
+		return nil
+	}
+	select {
+	case r.flushNow <- struct{}{}:
+	default: // a request is already waiting for the writer
+	}
+	t := time.NewTicker(syncPoll)
+	defer t.Stop()
+	for r.writtenN.Load() < target {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sync records: %d not written yet: %w", r.Pending(), ctx.Err())
+		case <-r.done:
+			if r.writtenN.Load() < target {
+				return fmt.Errorf("sync records: %w", ErrClosed)
+			}
+			return nil
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // Healthy reports whether the last write succeeded (true before the
@@ -187,6 +230,10 @@ func (r *Recorder) run(ctx context.Context) {
 				continue
 			}
 		case <-timer.C:
+		case <-r.flushNow:
+			if batch = r.fill(batch); len(batch) == 0 {
+				continue
+			}
 		case <-r.drain:
 			r.drainAll(ctx, batch)
 			return
@@ -241,6 +288,7 @@ func (r *Recorder) write(ctx context.Context, batch []router.Record) bool {
 		cancel()
 		if err == nil {
 			r.pending.Add(-int64(len(batch)))
+			r.writtenN.Add(int64(len(batch)))
 			if !r.healthy.Swap(true) {
 				r.opts.Logger.Info("recording requests again", "attempts", attempt)
 			}

@@ -317,3 +317,37 @@ func BenchmarkRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// Sync writes what was accepted without waiting for the batch timer, and
+// gives up at its deadline while the database is down (issue 12, item 9).
+func TestSync(t *testing.T) {
+	sink := newFakeSink(0)
+	r := recorder.New(sink, recorder.Options{FlushInterval: time.Hour, RetryBackoff: time.Millisecond})
+	defer r.Close(context.Background())
+	ctx := context.Background()
+	for i := range 3 {
+		if err := r.Record(ctx, router.Record{ID: fmt.Sprint("s", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := r.Sync(sctx); err != nil {
+		t.Fatalf("Sync = %v, want the three records written well before the hour-long flush", err)
+	}
+	sink.check(t, 3)
+	if r.Pending() != 0 {
+		t.Errorf("pending after Sync = %d", r.Pending())
+	}
+
+	sink.failAll.Store(true)
+	if err := r.Record(ctx, router.Record{ID: "down"}); err != nil {
+		t.Fatal(err)
+	}
+	dctx, dcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer dcancel()
+	if err := r.Sync(dctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Sync with the database down = %v, want the deadline", err)
+	}
+	sink.failAll.Store(false)
+}
