@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
+	"unicode"
 )
 
 // fakePredictor predicts fixed success per policy model and counts calls.
@@ -165,5 +168,44 @@ func TestActivateRejectsBadPolicy(t *testing.T) {
 	swapped := Version{ID: 11, Table: testTable, Policy: &PromptPolicy{Models: []string{"strong", "cheap"}, Point: OperatingPoint{Rule: RuleTarget, Param: 0.5}}}
 	if err := svc.Activate(swapped, &fakePredictor{success: []float64{0.9, 0.9}}); err != nil || !svc.PolicyActive() {
 		t.Errorf("policy out of price order: err %v, active %v; want it in use", err, svc.PolicyActive())
+	}
+}
+
+// normalizeSlow is NormalizePrompt's definition: trim, fold runs of
+// unicode white space to one space, lower-case every rune.
+func normalizeSlow(p string) string {
+	var b []rune
+	space := false
+	for _, r := range strings.TrimSpace(p) {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, unicode.ToLower(r))
+	}
+	return string(b)
+}
+
+func TestNormalizePromptMatchesDefinition(t *testing.T) {
+	cases := []string{"", " ", "\t\n", "  Hello\n\tWorld  ", "ÄB  c", "a\u00a0b\u2003C", "\u0085x\u0085",
+		"x\xffY", "\xc3", "ΣΊΣΥΦΟΣ  Ärger", "a\vb\fc\rd", "İstanbul", "1. A)\n2. B)"}
+	r := rand.New(rand.NewPCG(1, 1))
+	alphabet := []rune("aZ \t\n\r\v\f09.?Äß\u00a0\u2028\u0085ΣİK\uFFFD")
+	for range 2000 {
+		n := r.IntN(20)
+		rs := make([]rune, n)
+		for i := range rs {
+			rs[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(rs))
+	}
+	for _, c := range cases {
+		if got, want := NormalizePrompt(c), normalizeSlow(c); got != want {
+			t.Errorf("NormalizePrompt(%q) = %q, want %q", c, got, want)
+		}
 	}
 }

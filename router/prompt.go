@@ -4,8 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // LastUserPrompt returns the content of the last user message, the text a
@@ -30,23 +30,44 @@ func EstimateTokens(msgs []Message) int {
 }
 
 // NormalizePrompt folds case and runs of white space, so prompts that
-// differ only in those share a cache entry and a hash.
+// differ only in those share a cache entry and a hash. It runs on every
+// routed request (twice with a per-prompt policy: the local model's
+// input and the cache key), so ASCII, most of any prompt, takes a byte
+// path; other runes fold as unicode does.
 func NormalizePrompt(p string) string {
-	var b strings.Builder
-	b.Grow(len(p))
+	b := make([]byte, 0, len(p))
 	space := false
-	for _, r := range strings.TrimSpace(p) {
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == ' ' || c >= '\t' && c <= '\r':
+				space = true
+				continue
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			if space && len(b) > 0 {
+				b = append(b, ' ')
+			}
+			space = false
+			b = append(b, c)
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(p[i:])
+		i += n
 		if unicode.IsSpace(r) {
 			space = true
 			continue
 		}
-		if space {
-			b.WriteByte(' ')
-			space = false
+		if space && len(b) > 0 {
+			b = append(b, ' ')
 		}
-		b.WriteRune(unicode.ToLower(r))
+		space = false
+		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
-	return b.String()
+	return string(b)
 }
 
 // HashPrompt is the hex SHA-256 of the normalised prompt: what records
