@@ -237,10 +237,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		defer prof.Close()
 	}
+	// Every request's context descends from reqBase, so the drain
+	// deadline can cancel those still running, with a cause.
+	reqBase, cancelRequests := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelRequests(nil)
 	srv := &http.Server{
 		Handler:           mx.Instrument(api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return reqBase },
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "database", st.Dialect(), "table_version", version.ID)
 	fmt.Fprintf(stdout, "switchyard listening on http://%s\n", ln.Addr())
@@ -267,13 +272,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-ctx.Done():
 	}
 
-	// SIGTERM: stop advertising readiness, let in-flight requests finish,
-	// then flush every buffered record.
+	// SIGTERM: see drain. The records of cancelled requests are taken
+	// before the recorder's final flush.
 	log.Info("shutting down")
-	api.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
-	shutdownErr := srv.Shutdown(shutdownCtx)
+	cancelled := drain(shutdownCtx, api, srv, cancelRequests, cfg.Server.ShutdownTimeout, log)
 	stopBG()
 	<-watchDone
 	// A learner run finishes (or is cancelled) before the database closes.
@@ -281,8 +285,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := rec.Close(shutdownCtx); err != nil {
 		return fmt.Errorf("flush records: %w", err)
 	}
-	if shutdownErr != nil {
-		return fmt.Errorf("drain requests: %w", shutdownErr)
+	if cancelled > 0 {
+		return uncleanDrain(cancelled)
 	}
 	log.Info("stopped")
 	return nil

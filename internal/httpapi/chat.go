@@ -153,7 +153,11 @@ func (s *Server) streamChat(ctx context.Context, c *gin.Context, req router.Requ
 		if !errors.As(err, &e) {
 			e = &router.Error{Kind: router.KindInternal, Message: "internal error"}
 		}
-		_ = w.frame(errorBody(e.Message, typeOf(e.Kind), e.Field, string(e.Kind)))
+		code := string(e.Kind)
+		if shuttingDown(c) {
+			e, code = shutdownError(), "shutting_down"
+		}
+		_ = w.frame(errorBody(e.Message, typeOf(e.Kind), e.Field, code))
 		return
 	}
 	if req.Model == "auto" {

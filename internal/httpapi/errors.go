@@ -40,6 +40,13 @@ func typeOf(k router.Kind) string {
 
 // fail logs server-side failures and writes err for the client.
 func (s *Server) fail(c *gin.Context, err error) {
+	if shuttingDown(c) {
+		// Cancelled at the drain deadline: not the upstream's fault, and
+		// another replica may well answer (issue 12, item 1).
+		c.Header("x-should-retry", "true")
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody(shutdownError().Message, "server_error", "", "shutting_down"))
+		return
+	}
 	if statusOf(router.KindOf(err)) >= 500 {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 	}

@@ -72,6 +72,7 @@ type Server struct {
 	opts     Options
 	log      *slog.Logger
 	draining atomic.Bool
+	active   atomic.Int64 // requests being served (see track)
 	pins     *pins // conversation id -> model of its first turn
 	adm      admission
 }
@@ -95,15 +96,16 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Drain makes /readyz answer 503 so load balancers stop sending traffic
-// while in-flight requests finish (SIGTERM).
+// Drain makes /readyz answer 503 "draining" so load balancers stop
+// sending traffic, and refuses new requests other than probes, while
+// in-flight requests finish (SIGTERM; see track).
 func (s *Server) Drain() { s.draining.Store(true) }
 
 // Handler returns the gin engine with every route declared.
 func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	engine := gin.New()
-	engine.Use(gin.Recovery(), s.limitBody)
+	engine.Use(gin.Recovery(), s.track, s.limitBody)
 	engine.HandleMethodNotAllowed = true
 	engine.NoRoute(func(c *gin.Context) {
 		writeError(c, router.Errorf(router.KindNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))

@@ -159,6 +159,24 @@ func (s *Store) GetRequest(ctx context.Context, id string) (router.Record, error
 	return row.record()
 }
 
+// LatestRequests returns up to limit records, newest first: what an
+// operator (or a test) looks at after an incident.
+func (s *Store) LatestRequests(ctx context.Context, limit int) ([]router.Record, error) {
+	var rows []requestRow
+	if err := s.db.WithContext(ctx).Order("created_at DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("latest requests: %w", err)
+	}
+	out := make([]router.Record, 0, len(rows))
+	for _, r := range rows {
+		rec, err := r.record()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
 // CountRequests returns how many requests are stored.
 func (s *Store) CountRequests(ctx context.Context) (int64, error) {
 	var n int64

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServeYAML runs `switchyard serve` with the configuration cfg (its
+// providers typically pointed at a faketest upstream) on a fresh SQLite
+// database. The returned instance's done receives run's result.
+func startServeYAML(t testing.TB, cfg string, env map[string]string) *instance {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "switchyard.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(dir, "sy.db")}
+	for k, v := range env {
+		all[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	inst := &instance{dbURL: all["DATABASE_URL"], stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	go func() {
+		inst.done <- run(ctx, []string{"serve", "--config", cfgPath, "--addr", "127.0.0.1:0"}, func(k string) string { return all[k] }, pw, inst.stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve did not start: %v; stderr:\n%s\nrun: %v", err, inst.stderr, <-inst.done)
+	}
+	go io.Copy(io.Discard, pr)
+	inst.url = strings.TrimSpace(strings.TrimPrefix(line, "switchyard listening on "))
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-inst.done:
+			inst.done <- err
+		case <-time.After(30 * time.Second):
+			t.Errorf("serve did not stop within 30s")
+		}
+	})
+	return inst
+}
+
+// faultConfig is a configuration whose one provider is the faketest
+// upstream at url, with models named after faults, the heuristic
+// classifier and no learner; server is the server section's body.
+func faultConfig(url, server string, models []string, routing string) string {
+	var b strings.Builder
+	b.WriteString("server:\n" + server + "\n")
+	b.WriteString("providers:\n  - {name: fake, kind: openai, base_url: \"" + url + "/v1\"}\nmodels:\n")
+	for _, m := range models {
+		b.WriteString("  - {name: " + m + ", provider: fake, input_per_mtok: 1, output_per_mtok: 2, context_window: 100000}\n")
+	}
+	b.WriteString("classifier: {model: \"\"}\nrouting:\n" + routing + "\nbaseline_model: " + models[0] + "\nlearner: {enabled: false}\n")
+	return b.String()
+}
