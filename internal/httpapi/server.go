@@ -73,7 +73,7 @@ type Server struct {
 	log      *slog.Logger
 	draining atomic.Bool
 	active   atomic.Int64 // requests being served (see track)
-	pins     *pins // conversation id -> model of its first turn
+	pins     *pins        // conversation id -> model of its first turn
 	adm      admission
 }
 
