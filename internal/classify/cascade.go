@@ -77,16 +77,25 @@ type CascadeStats struct {
 	Fallbacks   int64 // local or heuristic answers given because the LLM failed
 	LocalHits   int64 // answered by the local tier with enough confidence
 	LocalUnsure int64 // local answers below the threshold, passed on to the LLM
+	// Remembered counts answers repeated from memory that the local tier
+	// or the heuristic gave earlier, with no LLM tier to ask instead.
+	Remembered int64
 }
 
-// Cascade is the router.Classifier: memory cache, persistent store, local
-// model, LLM, heuristic, in that order. Only LLM answers are cached, so a
-// prompt the heuristic answered for is tried on the LLM again next time,
-// and the local tier (which a retrained model replaces) is asked afresh;
-// a prompt the LLM answered is never sent to it again while cached, also
-// when identical prompts arrive together (they share one
-// classification). The cached LLM answers are the local model's training
-// labels, so the LLM's share falls as traffic grows.
+// Cascade is the router.Classifier: memory cache, local model, persistent
+// store, LLM, heuristic, in that order. A prompt the LLM answered is never
+// sent to it again while cached (memory, then the store), also when
+// identical prompts arrive together (they share one classification). The
+// cached LLM answers are the local model's training labels, so the LLM's
+// share falls as traffic grows.
+//
+// A prompt answered without the LLM (the local tier sure of itself, or no
+// LLM tier configured) costs no database round trip, no lock shared by
+// all requests and no goroutine: the store stands in for an LLM call and
+// is read only where the LLM would otherwise be asked, and such answers
+// are remembered in memory for the local model that gave them (a
+// retrained model starts afresh). A heuristic answer given because the
+// LLM failed is not remembered, so the LLM is tried again next time.
 type Cascade struct {
 	llm          Analyzer
 	store        Store
@@ -96,22 +105,27 @@ type Cascade struct {
 	log          *slog.Logger
 	threshold    float64
 	// local is swapped whole when the active table version brings another
-	// model; a nil holder means no local tier.
-	local atomic.Pointer[localHolder]
+	// model; it is never nil, its Local is nil when there is no tier.
+	local     atomic.Pointer[localHolder]
+	cacheSize int
 
 	// mu orders the memory cache and flights: a key moves into the cache
 	// and out of flights under mu, so a caller holding mu sees it in one.
 	mu      sync.Mutex
-	mem     *lru
+	mem     *shardedLRU // LLM answers; sharded, read without mu
 	flights map[string]*flight
 
 	memoryHits, storeHits, shared, llmCalls, llmErrors, fallbacks atomic.Int64
-	localHits, localUnsure                                        atomic.Int64
+	localHits, localUnsure, remembered                            atomic.Int64
 }
 
 // localHolder boxes a Local so that an interface can sit in an
-// atomic.Pointer.
-type localHolder struct{ l Local }
+// atomic.Pointer, with the answers given without the LLM while this
+// Local (or none) is the tier: swapping the tier forgets them.
+type localHolder struct {
+	l       Local
+	answers *shardedLRU
+}
 
 var _ router.Classifier = (*Cascade)(nil)
 
@@ -145,7 +159,8 @@ func NewCascade(opts CascadeOptions) *Cascade {
 		storeTimeout: opts.StoreTimeout,
 		log:          opts.Logger,
 		threshold:    opts.LocalThreshold,
-		mem:          newLRU(opts.CacheSize),
+		cacheSize:    opts.CacheSize,
+		mem:          newShardedLRU(opts.CacheSize),
 		flights:      make(map[string]*flight),
 	}
 	c.SetLocal(opts.Local)
@@ -155,11 +170,7 @@ func NewCascade(opts CascadeOptions) *Cascade {
 // SetLocal replaces the local tier; nil removes it. Classifications in
 // flight finish with the tier they started with.
 func (c *Cascade) SetLocal(l Local) {
-	if l == nil {
-		c.local.Store(nil)
-		return
-	}
-	c.local.Store(&localHolder{l: l})
+	c.local.Store(&localHolder{l: l, answers: newShardedLRU(c.cacheSize)})
 }
 
 // Classify returns the analysis of prompt from the cheapest tier that has
@@ -171,8 +182,41 @@ func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis,
 		c.memoryHits.Add(1)
 		return fromCache(a), nil
 	}
+	h := c.local.Load()
+	// An answer the service's own local model gave with the request
+	// (per-prompt routing) is that model's: remembered answers, which are
+	// h's, neither replace nor keep it.
+	_, withAnswer := router.LocalAnswerFrom(ctx)
+	remember := func(a router.Analysis) {
+		if !withAnswer {
+			h.answers.add(key, a)
+		}
+	}
+	if !withAnswer {
+		if a, ok := h.answers.get(key); ok {
+			c.remembered.Add(1)
+			return a, nil
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return router.Analysis{}, fmt.Errorf("classifying prompt: %w", err)
+	}
+
+	// The local tier answers alone when it is sure; its less confident
+	// answer is kept as the fallback should the LLM fail.
+	local, sure := c.askLocal(ctx, h, key, prompt)
+	if sure {
+		c.localHits.Add(1)
+		remember(local)
+		return local, nil
+	}
+	if c.llm == nil {
+		a := local
+		if a.Tier != router.TierLocal {
+			a = c.heuristic.Analyze(prompt)
+		}
+		remember(a)
+		return a, nil
 	}
 
 	c.mu.Lock()
@@ -190,7 +234,7 @@ func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis,
 		c.flights[key] = f
 		// Detached from ctx so that one caller going away does not fail
 		// the others waiting on the same flight; bounded by c.timeout.
-		go c.fly(context.WithoutCancel(ctx), key, prompt, f)
+		go c.fly(context.WithoutCancel(ctx), key, prompt, local, f)
 	}
 	c.mu.Unlock()
 
@@ -211,6 +255,7 @@ func (c *Cascade) Stats() CascadeStats {
 		LLMCalls:    c.llmCalls.Load(),
 		LLMErrors:   c.llmErrors.Load(),
 		Fallbacks:   c.fallbacks.Load(),
+		Remembered:  c.remembered.Load(),
 		LocalHits:   c.localHits.Load(),
 		LocalUnsure: c.localUnsure.Load(),
 	}
@@ -218,10 +263,10 @@ func (c *Cascade) Stats() CascadeStats {
 
 // fly resolves one flight, caches a cacheable answer and releases the
 // waiters.
-func (c *Cascade) fly(ctx context.Context, key, prompt string, f *flight) {
+func (c *Cascade) fly(ctx context.Context, key, prompt string, local router.Analysis, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	a, cacheable := c.resolve(ctx, key, prompt)
+	a, cacheable := c.resolve(ctx, key, prompt, local)
 
 	c.mu.Lock()
 	if cacheable {
@@ -237,22 +282,16 @@ func (c *Cascade) fly(ctx context.Context, key, prompt string, f *flight) {
 	close(f.done)
 }
 
-// resolve asks the tiers behind the memory cache in order. cacheable
+// resolve asks the store, then the LLM, for a prompt the local tier was
+// not sure of (local is its answer, Tier local, or zero). cacheable
 // reports an answer worth keeping in memory (one the LLM gave, now or
 // earlier); an answer served from the store comes back with Tier cache.
-func (c *Cascade) resolve(ctx context.Context, key, prompt string) (a router.Analysis, cacheable bool) {
+func (c *Cascade) resolve(ctx context.Context, key, prompt string, local router.Analysis) (a router.Analysis, cacheable bool) {
 	if a, ok := c.get(ctx, key); ok {
 		c.storeHits.Add(1)
 		return fromCache(a), true
 	}
 
-	// The local tier answers alone when it is sure; its less confident
-	// answer is kept as the fallback should the LLM fail.
-	local, ok := c.askLocal(ctx, key, prompt)
-	if ok {
-		c.localHits.Add(1)
-		return local, false
-	}
 	fallback := func() router.Analysis {
 		if local.Tier == router.TierLocal {
 			return local
@@ -260,9 +299,6 @@ func (c *Cascade) resolve(ctx context.Context, key, prompt string) (a router.Ana
 		return c.heuristic.Analyze(prompt)
 	}
 
-	if c.llm == nil {
-		return fallback(), false
-	}
 	c.llmCalls.Add(1)
 	a, err := c.llm.Classify(ctx, prompt)
 	if err == nil {
@@ -288,7 +324,7 @@ func (c *Cascade) resolve(ctx context.Context, key, prompt string) (a router.Ana
 // gave an answer with some confidence (a model trained on too little data
 // reports none), which is then the fallback if the LLM fails. The model
 // reads the normalised prompt, the text it was trained on.
-func (c *Cascade) askLocal(ctx context.Context, key, prompt string) (a router.Analysis, sure bool) {
+func (c *Cascade) askLocal(ctx context.Context, h *localHolder, key, prompt string) (a router.Analysis, sure bool) {
 	var conf float64
 	var err error
 	if la, ok := router.LocalAnswerFrom(ctx); ok {
@@ -299,7 +335,7 @@ func (c *Cascade) askLocal(ctx context.Context, key, prompt string) (a router.An
 		if la.Enough {
 			conf = 1
 		}
-	} else if h := c.local.Load(); h != nil {
+	} else if h.l != nil {
 		a, conf, err = h.l.Predict(ctx, router.NormalizePrompt(prompt))
 	} else {
 		return router.Analysis{}, false

@@ -3,6 +3,7 @@ package classify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -82,23 +83,32 @@ func TestCascadeLocalTier(t *testing.T) {
 	}
 }
 
-func TestCascadeLocalNotCachedAndSwappable(t *testing.T) {
+// TestCascadeLocalRememberedPerModel: a sure local answer is remembered
+// for the model that gave it (a repeat costs no prediction), a swapped-in
+// model is asked afresh, and a cached LLM answer wins over the local tier.
+func TestCascadeLocalRememberedPerModel(t *testing.T) {
 	srv := newFakeLLM(t, toolCall(validArgs))
 	sure := &fakeLocal{complexity: router.Simple, confidence: 0.9}
 	c := NewCascade(CascadeOptions{LLM: NewLLM(srv.client(), "classifier-test", LLMOptions{}), Local: sure})
 	ctx := context.Background()
 	const prompt = "Name a prime number."
 	for range 2 {
-		if got, err := c.Classify(ctx, prompt); err != nil || got.Tier != router.TierLocal {
-			t.Fatalf("Classify() = %+v, %v; want the local tier", got, err)
+		if got, err := c.Classify(ctx, prompt); err != nil || got.Tier != router.TierLocal || got.Complexity != router.Simple {
+			t.Fatalf("Classify() = %+v, %v; want the local tier's answer", got, err)
 		}
 	}
-	// Local answers are not cached: a swapped-in model is asked afresh.
-	if n := sure.calls.Load(); n != 2 {
-		t.Errorf("local calls = %d, want 2 (local answers are not cached)", n)
+	if n := sure.calls.Load(); n != 1 {
+		t.Errorf("local calls = %d, want 1 (the repeat is remembered)", n)
 	}
-	if st := c.Stats(); st.LocalHits != 2 || st.LLMCalls != 0 || st.MemoryHits != 0 {
-		t.Errorf("Stats() = %+v, want 2 local hits, no LLM call, no cache hit", st)
+	if st := c.Stats(); st.LocalHits != 1 || st.Remembered != 1 || st.LLMCalls != 0 || st.MemoryHits != 0 {
+		t.Errorf("Stats() = %+v, want 1 local hit, 1 remembered, no LLM call", st)
+	}
+
+	// A retrained model is asked afresh.
+	retrained := &fakeLocal{complexity: router.Complex, confidence: 0.9}
+	c.SetLocal(retrained)
+	if got, err := c.Classify(ctx, prompt); err != nil || got.Complexity != router.Complex || retrained.calls.Load() != 1 {
+		t.Errorf("after SetLocal: Classify() = %+v, %v, retrained model asked %d times; want its answer", got, err, retrained.calls.Load())
 	}
 
 	// Without a local tier the LLM answers, and is cached.
@@ -118,7 +128,38 @@ func TestCascadeLocalNotCachedAndSwappable(t *testing.T) {
 	if err != nil || got.Tier != router.TierCache {
 		t.Errorf("Classify() = %+v, %v; want the cached LLM answer", got, err)
 	}
-	if n := sure.calls.Load(); n != 2 {
-		t.Errorf("local calls = %d, want still 2", n)
+	if n := sure.calls.Load(); n != 1 {
+		t.Errorf("local calls = %d, want still 1", n)
+	}
+}
+
+// TestCascadeNoStoreReadWithoutLLMCall: a prompt answered without the
+// LLM (a sure local tier, or no LLM tier) never reads the store, which
+// would cost a database round trip per new prompt; an unsure one reads
+// it before calling the LLM.
+func TestCascadeNoStoreReadWithoutLLMCall(t *testing.T) {
+	srv := newFakeLLM(t, toolCall(validArgs))
+	ctx := context.Background()
+
+	st := newMemStore()
+	c := NewCascade(CascadeOptions{Store: st, Local: &fakeLocal{complexity: router.Simple, confidence: 0.9}, LLM: NewLLM(srv.client(), "m", LLMOptions{})})
+	noLLM := NewCascade(CascadeOptions{Store: st})
+	for i := range 5 {
+		for _, cc := range []*Cascade{c, noLLM} {
+			if _, err := cc.Classify(ctx, fmt.Sprintf("new prompt %d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := st.gets.Load(); got != 0 {
+		t.Errorf("store lookups = %d, want 0 when no LLM call is needed", got)
+	}
+
+	unsure := NewCascade(CascadeOptions{Store: st, Local: &fakeLocal{complexity: router.Simple, confidence: 0.2}, LLM: NewLLM(srv.client(), "m", LLMOptions{})})
+	if got, err := unsure.Classify(ctx, "a prompt the local tier is unsure of"); err != nil || got.Tier != router.TierLLM {
+		t.Fatalf("unsure local: Classify() = %+v, %v; want the LLM's answer", got, err)
+	}
+	if got := st.gets.Load(); got != 1 {
+		t.Errorf("store lookups = %d, want 1 before the LLM call", got)
 	}
 }

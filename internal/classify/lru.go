@@ -62,3 +62,46 @@ func (c *lru) len() int {
 	defer c.mu.Unlock()
 	return c.order.Len()
 }
+
+// lruShards is how many independently locked parts a sharded cache has:
+// enough that concurrent requests rarely meet on one lock.
+const lruShards = 32
+
+// shardedLRU is an lru split by key so that concurrent lookups of
+// different prompts take different locks: the cache sits on every
+// request's path, and one mutex there serialises the whole service
+// under load. Eviction is least recently used within a shard.
+type shardedLRU struct {
+	shards [lruShards]*lru
+}
+
+func newShardedLRU(size int) *shardedLRU {
+	c := &shardedLRU{}
+	per := max(1, (size+lruShards-1)/lruShards)
+	for i := range c.shards {
+		c.shards[i] = newLRU(per)
+	}
+	return c
+}
+
+// shard picks key's part by FNV-1a over the key (a hex digest, already
+// uniform; hashing keeps any other key fair too).
+func (c *shardedLRU) shard(key string) *lru {
+	h := uint32(2166136261)
+	for i := 0; i < len(key) && i < 16; i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return c.shards[h%lruShards]
+}
+
+func (c *shardedLRU) get(key string) (router.Analysis, bool) { return c.shard(key).get(key) }
+
+func (c *shardedLRU) add(key string, a router.Analysis) { c.shard(key).add(key, a) }
+
+func (c *shardedLRU) len() int {
+	n := 0
+	for _, s := range c.shards {
+		n += s.len()
+	}
+	return n
+}

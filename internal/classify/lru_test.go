@@ -64,3 +64,17 @@ func TestLRUBoundUnderConcurrency(t *testing.T) {
 		t.Errorf("len(items) = %d, want %d (map and list out of step)", got, size)
 	}
 }
+
+func TestShardedLRUBoundsAndFinds(t *testing.T) {
+	c := newShardedLRU(64)
+	for i := range 1000 {
+		c.add(router.HashPrompt(fmt.Sprint(i)), router.Analysis{EstimatedTokens: i})
+	}
+	if got := c.len(); got > 64 || got < 32 {
+		t.Errorf("len() = %d after 1,000 adds, want at most the bound of 64 (and most of it used)", got)
+	}
+	last := router.HashPrompt("999")
+	if a, ok := c.get(last); !ok || a.EstimatedTokens != 999 {
+		t.Errorf("get(last added) = %+v, %v; want it present", a, ok)
+	}
+}
