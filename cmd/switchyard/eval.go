@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -72,7 +73,7 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.BoolVar(&p.LocalTopics, "local-topics", true, "local classifier: train topic heads on the items' sources (known at training time only)")
 	fs.StringVar(&p.TrainDataset, "train-dataset", "", "local classifier: train on this dataset (all of it but prompts that are scored) instead of the training split")
 	fs.Var(&trainSources, "train-source", "local classifier: train only on items whose source starts with this prefix, repeatable")
-	fs.Float64Var(&p.KeepQuality, "keep-quality", 0, "with --classifier local: choose the local policy's point on the training split (out-of-fold predictions) to keep this share of --baseline's quality at the least cost, and report the test split at that point as the learned policy")
+	fs.Float64Var(&p.KeepQuality, "keep-quality", 0, "with --classifier local: choose the local policy's point on the training split (out-of-fold predictions) to keep this share of --baseline's quality at the least cost, and report the test split at that point as the learned policy; the rule is gap unless --local-rule says otherwise")
 	fs.StringVar(&p.Baseline, "baseline", "", "with --keep-quality: the baseline model (default: the strongest on the training split)")
 	fs.Float64Var(&p.Z, "z", learner.DefaultZ, "with --keep-quality: the one-sided confidence multiplier on the standard error of the paired quality difference")
 	fs.IntVar(&p.Folds, "folds", 5, "with --keep-quality: cross-fitting folds of the local model over the training split")
@@ -88,6 +89,13 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	p.Policies = policies
 	p.TrainSources = trainSources
+	// A quality goal chooses a point of the rule the service runs, the
+	// gap rule, unless a rule is asked for.
+	ruleSet := false
+	fs.Visit(func(f *flag.Flag) { ruleSet = ruleSet || f.Name == "local-rule" })
+	if p.KeepQuality > 0 && !ruleSet {
+		p.LocalRule = eval.LocalRuleGap
+	}
 	if p.Dataset == "" {
 		return usageError{"eval: --dataset is required"}
 	}

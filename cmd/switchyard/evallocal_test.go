@@ -234,7 +234,7 @@ func TestEvalLocalFlagErrors(t *testing.T) {
 func TestEvalKeepQuality(t *testing.T) {
 	data := writeTokenDataset(t, 3000)
 	out, stderr, err := runEval(t, nil, []string{"eval", "--prices", "testdata/eval/prices.json", "--json", "--no-store",
-		"--dataset", data, "--classifier", "local", "--local-rule", "gap", "--keep-quality", "0.95"})
+		"--dataset", data, "--classifier", "local", "--keep-quality", "0.95"})
 	if err != nil {
 		t.Fatalf("eval: %v\n%s", err, stderr)
 	}
