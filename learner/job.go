@@ -160,6 +160,9 @@ type Report struct {
 	// Local is what the run did about the local classifier; nil when
 	// training is off.
 	Local *LocalReport `json:"local,omitempty"`
+	// Policy is what the run did about the per-prompt policy; nil when
+	// no local model was trained.
+	Policy *PolicyReport `json:"policy,omitempty"`
 }
 
 // Run runs the learner once. A dry run reads, fits and gates but writes
@@ -214,13 +217,19 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	prov.Params["gate_tolerance"] = o.Gate.Tolerance
 	prov.Params["max_weight"] = o.Gate.MaxWeight
 	if o.Local.Store != nil {
-		_, lr, err := j.trainLocal(ctx, obs, rep.WindowFrom, rep.WindowTo, dryRun)
+		_, lr, data, err := j.trainLocal(ctx, obs, rep.WindowFrom, rep.WindowTo, dryRun)
 		if err != nil {
 			return rep, fmt.Errorf("learn: local classifier: %w", err)
 		}
 		rep.Local = &lr
 		if lr.Status != LocalTrained {
 			o.Logger.Info("local classifier not trained", "status", lr.Status, "reason", lr.Reason)
+		} else if !o.Local.NoPolicy {
+			pr, err := j.learnPolicy(ctx, obs, data.texts, data.examples, active)
+			if err != nil {
+				return rep, fmt.Errorf("learn: per-prompt policy: %w", err)
+			}
+			rep.Policy = &pr
 		}
 	}
 	localProvenance(&prov, rep.Local, active)
@@ -231,6 +240,16 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 		CreatedAt:  now,
 		Table:      table,
 		Provenance: prov,
+	}
+	if rep.Policy != nil && rep.Policy.Status == PolicyProposed && rep.Policy.Verdict.Promote {
+		return j.runPolicy(ctx, rep, cand, logged, dryRun)
+	}
+	// A refused policy leaves the run to the table (rep.Policy says why).
+	if active.Policy != nil {
+		// No new policy: the active one stays, with the local model its
+		// point was chosen for.
+		cand.Policy = active.Policy
+		cand.Provenance.LocalModel = active.Provenance.LocalModel
 	}
 	diff := router.Diff(active, cand)
 	rep.Candidate, rep.Diff = &cand, &diff

@@ -177,7 +177,9 @@ func newTestJob(t *testing.T, st *memStore, opts JobOptions) *Job {
 	t.Helper()
 	opts.Outcomes, opts.Versions, opts.Lock = st, st, st
 	opts.Now = func() time.Time { return jobNow }
-	opts.Models = jobModels
+	if opts.Models == nil {
+		opts.Models = jobModels
+	}
 	if opts.Gate == (GateOptions{}) {
 		opts.Gate = GateOptions{MinSamples: 30, Tolerance: 0.02}
 	}

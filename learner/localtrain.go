@@ -37,6 +37,16 @@ type LocalOptions struct {
 	// Train tunes the fit; zero CategoryMin and TopicMin take
 	// DefaultLocalLabelMin, a zero Seed 1.
 	Train textmodel.Options
+	// ImportanceWeights weights each logged score by the inverse
+	// propensity of its request's first attempt (capped at the gate's
+	// MaxWeight). Off by default: routing chooses a model from the
+	// prompt alone, which the heads see too, so the unweighted fit is
+	// not biased by it, and on the shared datasets the weights only added
+	// variance (BENCHMARKS.md, "Learning from logged traffic").
+	ImportanceWeights bool
+	// NoPolicy trains the local model for the classifier tier only: no
+	// per-prompt policy is chosen for it (see Job.learnPolicy).
+	NoPolicy bool
 }
 
 // Local training defaults.
@@ -86,10 +96,18 @@ type LocalHead struct {
 // category and complexity as labels. The analysis is not given as a
 // feature: serving asks the local tier only when no LLM analysis is
 // cached, so the model must predict without one.
-func localExamples(obs []router.Observation, texts map[string]string, analyses map[string]router.Analysis, models router.Catalog) []textmodel.Example {
+//
+// With maxWeight > 0 each score is weighted by the inverse propensity of
+// the request's first attempt (capped at maxWeight): the service
+// answered each prompt with the model routing chose, so a head learns
+// mostly from the prompts routing sent its model, and the weights give
+// it the whole prompt population instead (logged_report_test.go
+// measures what that changes). Later attempts ran because an earlier
+// one failed and weigh 1. With maxWeight 0 no weights are set.
+func localExamples(obs []router.Observation, texts map[string]string, analyses map[string]router.Analysis, models router.Catalog, maxWeight float64) []textmodel.Example {
 	type acc struct {
-		ws, w map[string]float64
-		a     *router.Analysis
+		ws, w, iw map[string]float64
+		a         *router.Analysis
 	}
 	byText := map[string]*acc{}
 	var order []string
@@ -100,12 +118,17 @@ func localExamples(obs []router.Observation, texts map[string]string, analyses m
 		}
 		e := byText[text]
 		if e == nil {
-			e = &acc{ws: map[string]float64{}, w: map[string]float64{}}
+			e = &acc{ws: map[string]float64{}, w: map[string]float64{}, iw: map[string]float64{}}
 			byText[text] = e
 			order = append(order, text)
 		}
 		e.ws[o.Model] += o.Weight * o.Score
 		e.w[o.Model] += o.Weight
+		imp := 1.0
+		if o.Attempt == 0 {
+			imp = importance(o.Propensity, maxWeight)
+		}
+		e.iw[o.Model] += o.Weight * imp
 		if a, ok := analyses[o.RequestID]; ok && e.a == nil {
 			e.a = &a
 		}
@@ -116,6 +139,12 @@ func localExamples(obs []router.Observation, texts map[string]string, analyses m
 		ex := textmodel.Example{Prompt: text, Scores: make(map[string]float64, len(e.w))}
 		for m, w := range e.w {
 			ex.Scores[m] = e.ws[m] / w
+			if maxWeight > 0 {
+				if ex.Weights == nil {
+					ex.Weights = make(map[string]float64, len(e.w))
+				}
+				ex.Weights[m] = e.iw[m] / w
+			}
 		}
 		if e.a != nil {
 			ex.Category, ex.Topic = e.a.Category, string(e.a.Complexity)
@@ -129,7 +158,14 @@ func localExamples(obs []router.Observation, texts map[string]string, analyses m
 // and stores it (unless dryRun). A nil model with a report says why none
 // was trained; only a cancelled ctx is an error, since a model that
 // fails to train must not stop the table's run.
-func (j *Job) trainLocal(ctx context.Context, obs []router.Observation, from, to time.Time, dryRun bool) (*textmodel.Model, LocalReport, error) {
+// localData is what a run trained its local model on: the kept prompts'
+// text by request id and the examples built from them.
+type localData struct {
+	texts    map[string]string
+	examples []textmodel.Example
+}
+
+func (j *Job) trainLocal(ctx context.Context, obs []router.Observation, from, to time.Time, dryRun bool) (*textmodel.Model, LocalReport, localData, error) {
 	lo := j.opts.Local
 	if !dryRun {
 		if n, err := lo.Store.PrunePrompts(ctx, from); err != nil {
@@ -141,16 +177,20 @@ func (j *Job) trainLocal(ctx context.Context, obs []router.Observation, from, to
 	texts, analyses, err := lo.Store.KeptPrompts(ctx, from, to)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, LocalReport{}, err
+			return nil, LocalReport{}, localData{}, err
 		}
-		return nil, LocalReport{Status: LocalFailed, Reason: err.Error()}, nil
+		return nil, LocalReport{Status: LocalFailed, Reason: err.Error()}, localData{}, nil
 	}
-	examples := localExamples(obs, texts, analyses, j.opts.Models)
+	maxWeight := 0.0
+	if lo.ImportanceWeights {
+		maxWeight = j.opts.Gate.MaxWeight
+	}
+	examples := localExamples(obs, texts, analyses, j.opts.Models, maxWeight)
 	rep := LocalReport{Prompts: len(examples)}
 	if len(examples) < lo.MinSamples {
 		rep.Status = LocalTooFew
 		rep.Reason = fmt.Sprintf("%d labelled prompts in the window, %d needed", len(examples), lo.MinSamples)
-		return nil, rep, nil
+		return nil, rep, localData{}, nil
 	}
 	train, held := splitExamples(examples)
 	rep.Train, rep.Held = len(train), len(held)
@@ -167,15 +207,15 @@ func (j *Job) trainLocal(ctx context.Context, obs []router.Observation, from, to
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, LocalReport{}, err
+			return nil, LocalReport{}, localData{}, err
 		}
 		rep.Status, rep.Reason, rep.Digest = LocalFailed, err.Error(), ""
-		return nil, rep, nil
+		return nil, rep, localData{}, nil
 	}
 	rep.Status = LocalTrained
 	rep.Reason = fmt.Sprintf("trained on %d prompts, %d held out", len(train), len(held))
 	rep.Heads = localHeads(m, held)
-	return m, rep, nil
+	return m, rep, localData{texts: texts, examples: examples}, nil
 }
 
 // splitExamples holds out a fixed share of prompts, chosen by a hash of

@@ -171,21 +171,29 @@ func TestJobLocalModelFailuresLeaveTheTable(t *testing.T) {
 
 func TestLocalExamples(t *testing.T) {
 	obs := []router.Observation{
-		{RequestID: "a", Complexity: router.Simple, Model: "small", Score: 1, Weight: 1, Source: router.SourceFeedback},
-		{RequestID: "b", Complexity: router.Simple, Model: "small", Score: 0, Weight: 0.5, Source: router.SourceEscalation},
-		{RequestID: "b", Complexity: router.Simple, Model: "big", Score: 1, Weight: 1, Source: router.SourceFeedback},
+		{RequestID: "a", Complexity: router.Simple, Model: "small", Score: 1, Weight: 1, Source: router.SourceFeedback, Propensity: 0.25},
+		{RequestID: "b", Complexity: router.Simple, Model: "small", Score: 0, Weight: 0.5, Source: router.SourceEscalation, Propensity: 0.5},
+		{RequestID: "b", Complexity: router.Simple, Model: "big", Score: 1, Weight: 1, Source: router.SourceFeedback, Attempt: 1, Propensity: 0.5},
 		{RequestID: "c", Complexity: router.Simple, Model: "small", Score: 1, Weight: 1},   // no kept text
 		{RequestID: "a", Complexity: router.Simple, Model: "unknown", Score: 1, Weight: 1}, // not in the catalog
 	}
 	texts := map[string]string{"a": "same prompt", "b": "same prompt"}
 	analyses := map[string]router.Analysis{"b": {Complexity: router.Moderate, Category: "math"}}
-	got := localExamples(obs, texts, analyses, jobModels)
+	got := localExamples(obs, texts, analyses, jobModels, 20)
 	if len(got) != 1 {
 		t.Fatalf("examples = %+v, want one (two requests of one prompt)", got)
 	}
 	ex := got[0]
 	if ex.Prompt != "same prompt" || len(ex.Scores) != 2 || ex.Scores["big"] != 1 || ex.Scores["small"] != 1/1.5 {
 		t.Errorf("example = %+v, want big 1, small weighted mean 1/1.5", ex)
+	}
+	// small: first attempts at propensities 0.25 and 0.5, source weights
+	// 1 and 0.5: (1*4 + 0.5*2)/1.5. big: an escalation, weight 1.
+	if ex.Weights["small"] != 5/1.5 || ex.Weights["big"] != 1 {
+		t.Errorf("weights = %v, want small %v (inverse propensities), big 1 (an escalation)", ex.Weights, 5/1.5)
+	}
+	if plain := localExamples(obs, texts, analyses, jobModels, 0); plain[0].Weights != nil {
+		t.Errorf("weights without importance weighting: %v, want none", plain[0].Weights)
 	}
 	if ex.Category != "math" || ex.Topic != "moderate" || ex.Analysis != nil {
 		t.Errorf("labels = category %q topic %q analysis %v; want math, moderate, no analysis feature", ex.Category, ex.Topic, ex.Analysis)

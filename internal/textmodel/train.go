@@ -25,6 +25,13 @@ type Example struct {
 	// (1 correct, 0 wrong, fractions for graded answers). A model missing
 	// here is unknown for this prompt and does not train its head.
 	Scores map[string]float64
+	// Weights, when set, maps a model of Scores to the importance of its
+	// score (absent or zero: 1). Logged traffic, where one model answered
+	// each prompt and a routing policy chose it, weights a score by
+	// 1/propensity so that each head learns from the whole prompt
+	// population rather than from the prompts the policy sent it (see
+	// ImportanceWeight).
+	Weights map[string]float64
 	// Category, when not empty, trains the category heads.
 	Category string
 	// Topic, when not empty, is a fine label known only at training time
@@ -140,6 +147,10 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 	if err != nil {
 		return nil, err
 	}
+	weights, err := weightsOf(examples, heads)
+	if err != nil {
+		return nil, err
+	}
 
 	// Shuffle once to split off the calibration slice.
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
@@ -170,7 +181,7 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 	}
 	epochs := epochOrders(fit, opts.Epochs, opts.Seed)
 	err = parallel(ctx, len(heads), opts.Workers, func(h int) error {
-		w, b, err := m.adagrad(ctx, h, vecs, labels, epochs, m.heads[h].LearningRate, opts.L2)
+		w, b, err := m.adagradWeighted(ctx, h, vecs, labels, weights, epochs, m.heads[h].LearningRate, opts.L2)
 		if err != nil {
 			return err
 		}
@@ -190,7 +201,7 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 	if err != nil {
 		return nil, err
 	}
-	m.calibrate(hold, vecs, labels)
+	m.calibrate(hold, vecs, labels, weights)
 	m.stackTopics(fit, hold, vecs, labels)
 	if opts.Isotonic {
 		m.fitIsotonic(hold, vecs, labels)
@@ -350,6 +361,12 @@ func epochOrders(fit []int, epochs int, seed uint64) [][]int32 {
 // L2 strength l2, over the examples in epochs, and returns the weights
 // and bias.
 func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []float32, epochs [][]int32, lr, l2 float64) ([]float64, float64, error) {
+	return m.adagradWeighted(ctx, h, vecs, labels, nil, epochs, lr, l2)
+}
+
+// adagradWeighted is adagrad with each example's loss gradient scaled by
+// weights[i*len(heads)+h]; nil weights are all 1.
+func (m *Model) adagradWeighted(ctx context.Context, h int, vecs []Vector, labels, weights []float32, epochs [][]int32, lr, l2 float64) ([]float64, float64, error) {
 	n := len(m.heads)
 	dim := m.features.Dim()
 	if h >= m.nFull {
@@ -374,6 +391,9 @@ func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []floa
 				z += w[j&mask] * float64(val[k])
 			}
 			d := sigmoid(z) - y
+			if weights != nil {
+				d *= float64(weights[int(i)*n+h])
+			}
 			for k, j := range idx {
 				j &= mask
 				g := d*float64(val[k]) + l2*w[j]
@@ -398,8 +418,9 @@ func (m *Model) span(h int, v *Vector) ([]uint32, []float32, uint32) {
 }
 
 // calibrate fits each head's Platt parameters on the held-out examples,
-// scoring them with the final float32 weights exactly as Predict will.
-func (m *Model) calibrate(hold []int, vecs []Vector, labels []float32) {
+// scoring them with the final float32 weights exactly as Predict will;
+// with importance weights (not nil) each example counts by its weight.
+func (m *Model) calibrate(hold []int, vecs []Vector, labels, weights []float32) {
 	if len(hold) == 0 {
 		return
 	}
@@ -407,6 +428,7 @@ func (m *Model) calibrate(hold []int, vecs []Vector, labels []float32) {
 	z := make([]float64, n)
 	zs := make([][]float64, n)
 	ys := make([][]float64, n)
+	ws := make([][]float64, n)
 	for _, i := range hold {
 		m.scores(&vecs[i], z)
 		for h := range n {
@@ -416,10 +438,18 @@ func (m *Model) calibrate(hold []int, vecs []Vector, labels []float32) {
 			}
 			zs[h] = append(zs[h], z[h])
 			ys[h] = append(ys[h], y)
+			if weights != nil {
+				ws[h] = append(ws[h], float64(weights[i*n+h]))
+			}
 		}
 	}
 	for h := range n {
-		if len(zs[h]) >= MinCalibration {
+		if len(zs[h]) < MinCalibration {
+			continue
+		}
+		if weights != nil {
+			m.heads[h].PlattA, m.heads[h].PlattB = fitPlattWeighted(zs[h], ys[h], ws[h])
+		} else {
 			m.heads[h].PlattA, m.heads[h].PlattB = fitPlatt(zs[h], ys[h])
 		}
 	}

@@ -1,0 +1,244 @@
+package learner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/switchyard/switchyard/internal/textmodel"
+	"github.com/switchyard/switchyard/router"
+)
+
+// PolicyReport is what a run did about the per-prompt policy.
+type PolicyReport struct {
+	// Status is "proposed" when a policy was chosen and gated, else
+	// "none" with Reason saying why.
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	// Policy is the proposed policy: the local model's models, cheapest
+	// first, and the operating point chosen on all logged prompts.
+	Policy *router.PromptPolicy `json:"policy,omitempty"`
+	// Verdict compares it with the active version on logged prompts,
+	// each scored at the point chosen on the other fold.
+	Verdict *PolicyVerdict `json:"verdict,omitempty"`
+}
+
+// Policy statuses.
+const (
+	PolicyProposed = "proposed"
+	PolicyNone     = "none"
+)
+
+// learnPolicy chooses a per-prompt policy for the local model just
+// trained on examples and gates it against active on the logged prompts:
+//
+//   - every logged prompt gets predictions from a model trained on the
+//     other fold (outOfFold), and doubly robust estimates of each
+//     model's quality and cost on it (doublyRobust);
+//   - the operating point is chosen with ChoosePoint toward the
+//     configured goal; for the gate, each fold's prompts are routed at
+//     the point chosen on the other fold, so no prompt is scored at a
+//     point chosen on it;
+//   - the deployed point is chosen on every prompt.
+func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts map[string]string, examples []textmodel.Example, active router.Version) (PolicyReport, error) {
+	o := j.opts
+	none := func(format string, args ...any) (PolicyReport, error) {
+		return PolicyReport{Status: PolicyNone, Reason: fmt.Sprintf(format, args...)}, nil
+	}
+	rows := loggedPrompts(obs, texts, o.Models)
+	models, prices := policyModels(examples, o.Models)
+	if len(models) < 2 {
+		return none("the logged prompts have outcomes of %d model(s): nothing to choose among", len(models))
+	}
+	goal := Goal{KeepQuality: o.Fit.KeepQuality, Target: o.Fit.Target}
+	if goal.KeepQuality > 0 {
+		goal.Target = 0
+		goal.Baseline = slices.Index(models, o.Fit.Baseline)
+		if goal.Baseline < 0 {
+			return none("the baseline %q has no logged outcome with kept text", o.Fit.Baseline)
+		}
+	} else {
+		goal.Baseline = len(models) - 1
+	}
+	pred, err := outOfFold(ctx, rows, examples, models, o.Local.Train)
+	if err != nil {
+		if ctx.Err() != nil {
+			return PolicyReport{}, err
+		}
+		return none("out-of-fold predictions: %v", err)
+	}
+	d := doublyRobust(rows, pred, models, meanCosts(rows, models, prices), o.Gate.MaxWeight)
+	picker, err := router.NewPicker(models, prices, router.OperatingPoint{Rule: router.RuleGap})
+	if err != nil {
+		return none("%v", err)
+	}
+
+	// The gate's choices: each fold at the point of the other.
+	K := len(models)
+	cand := make([]int, len(rows))
+	for f := range crossFold {
+		other := subset(d, rows, func(p string) bool { return foldOf(p) != f })
+		pt, err := ChoosePoint(picker, other, goal)
+		if err != nil && !errors.Is(err, ErrGoalUnmet) {
+			return none("fold %d: %v", f+1, err)
+		}
+		pf := picker.WithParam(pt.Param)
+		for i, r := range rows {
+			if foldOf(r.Prompt) == f {
+				cand[i] = pf.Choose(d.Pred[i*K : (i+1)*K])
+			}
+		}
+	}
+	act := activeChoices(rows, d, models, prices, active)
+	v := gatePolicy(cand, act, d, goal, o.Gate.Tolerance)
+
+	point, err := ChoosePoint(picker, d, goal)
+	if err != nil {
+		if errors.Is(err, ErrGoalUnmet) {
+			return PolicyReport{Status: PolicyNone, Reason: err.Error(), Verdict: &v}, nil
+		}
+		return none("%v", err)
+	}
+	return PolicyReport{
+		Status:  PolicyProposed,
+		Reason:  v.Reason,
+		Policy:  &router.PromptPolicy{Models: models, Point: point},
+		Verdict: &v,
+	}, nil
+}
+
+// subset returns d's rows whose prompt keep selects.
+func subset(d PointData, rows []LoggedPrompt, keep func(string) bool) PointData {
+	K := d.K
+	out := PointData{K: K}
+	for i, r := range rows {
+		if keep(r.Prompt) {
+			out.Pred = append(out.Pred, d.Pred[i*K:(i+1)*K]...)
+			out.Quality = append(out.Quality, d.Quality[i*K:(i+1)*K]...)
+			out.Cost = append(out.Cost, d.Cost[i*K:(i+1)*K]...)
+		}
+	}
+	return out
+}
+
+// meanCosts returns each model's mean logged cost a request; a model
+// with no logged request gets its typical-call price scaled by the
+// ratio of logged cost to typical price over the models that have one.
+func meanCosts(rows []LoggedPrompt, models []string, prices []float64) []float64 {
+	K := len(models)
+	sum, n := make([]float64, K), make([]float64, K)
+	var logged, priced float64
+	for _, r := range rows {
+		if k := slices.Index(models, r.Model); k >= 0 {
+			sum[k] += r.Cost
+			n[k]++
+			logged += r.Cost
+			priced += prices[k]
+		}
+	}
+	ratio := 1.0
+	if priced > 0 {
+		ratio = logged / priced
+	}
+	out := make([]float64, K)
+	for k := range K {
+		out[k] = prices[k] * ratio
+		if n[k] > 0 {
+			out[k] = sum[k] / n[k]
+		}
+	}
+	return out
+}
+
+// activeChoices returns the model the active version sends each logged
+// prompt to first, as an index into models (-1: a model the policy
+// lacks). An active per-prompt policy is replayed with the candidate's
+// out-of-fold predictions, not its own model's: an approximation that
+// compares the two operating points on the same reading of the prompts.
+func activeChoices(rows []LoggedPrompt, d PointData, models []string, prices []float64, active router.Version) []int {
+	K := len(models)
+	out := make([]int, len(rows))
+	var ap *router.Picker
+	if pp := active.Policy; pp != nil && slices.Equal(pp.Models, models) {
+		ap, _ = router.NewPicker(models, prices, pp.Point)
+	}
+	for i, r := range rows {
+		if ap != nil {
+			out[i] = ap.Choose(d.Pred[i*K : (i+1)*K])
+			continue
+		}
+		out[i] = slices.Index(models, first(active.Table.Candidates(r.Analysis)))
+		if out[i] >= 0 && math.IsNaN(d.Quality[i*K+out[i]]) {
+			out[i] = -1
+		}
+	}
+	return out
+}
+
+// runPolicy finishes a run whose local model came with a proposed
+// per-prompt policy: the candidate carries the policy and the new local
+// model; its bucket table (the fallback when a prediction fails) is the
+// fitted one where the table gate passes it, else the active one; and
+// the policy's gate decides the promotion.
+func (j *Job) runPolicy(ctx context.Context, rep Report, cand router.Version, logged []Logged, dryRun bool) (Report, error) {
+	o := j.opts
+	active := rep.Active
+	pr := rep.Policy
+	cand.Policy = pr.Policy
+	var tableNote string
+	if !sameTable(cand.Table, active.Table) {
+		var labeled LabeledSet
+		if o.Labeled != nil {
+			var err error
+			if labeled, err = o.Labeled(ctx); err != nil {
+				return rep, fmt.Errorf("learn: labeled dataset: %w", err)
+			}
+		}
+		v := Gate(active.Table, cand.Table, logged, labeled, o.Gate)
+		if v.Promote {
+			cand.Table, _ = HoldBack(active.Table, cand.Table, v)
+			tableNote = "; table: " + v.Reason
+		} else {
+			cand.Table = active.Table
+			tableNote = "; table kept: " + v.Reason
+		}
+		rep.Verdict = &v
+	}
+	pv := pr.Verdict
+	rep.Reason = pr.Reason + "; operating point " + pr.Policy.Point.String() + tableNote
+	rep.Status = RunKept
+	cand.Note = "kept as candidate: " + rep.Reason
+	if pv.Promote {
+		rep.Status = RunPromoted
+		cand.Note = "promoted by the gate: " + rep.Reason
+	}
+	diff := router.Diff(active, cand)
+	rep.Candidate, rep.Diff = &cand, &diff
+	if dryRun {
+		return rep, nil
+	}
+	stored, err := o.Versions.CreateVersion(ctx, cand)
+	if err != nil {
+		return rep, fmt.Errorf("learn: %w", err)
+	}
+	rep.Candidate = &stored
+	d := router.Diff(active, stored)
+	rep.Diff = &d
+	if !pv.Promote {
+		o.Logger.Info("learner kept a per-prompt candidate", "version", stored.ID, "active", active.ID, "reason", rep.Reason)
+		return rep, nil
+	}
+	if err := o.Versions.PromoteOver(ctx, stored.ID, active.ID); err != nil {
+		rep.Status = RunKept
+		return rep, fmt.Errorf("learn: candidate v%d written: %w", stored.ID, err)
+	}
+	stored.Status = router.StatusActive
+	rep.Candidate = &stored
+	o.Logger.Info("learner promoted a per-prompt policy", "version", stored.ID, "previous", active.ID, "reason", rep.Reason)
+	if o.OnPromote != nil {
+		o.OnPromote(stored)
+	}
+	return rep, nil
+}
