@@ -126,6 +126,10 @@ type Service struct {
 	explore    float64
 	rand       func() float64
 	health     *health
+	// uncertainty is the running mean of per-prompt uncertainty (float64
+	// bits), which scales each prompt's exploration so that the average
+	// stays at the budget.
+	uncertainty atomic.Uint64
 
 	// labelShare is the share of policy-routed requests whose
 	// classification may still ask the LLM (see Options.LabelShare).
@@ -146,9 +150,10 @@ type Options struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	NewID      func() string
-	// Explore is the share of classified requests sent first to another
-	// candidate of their bucket, chosen uniformly, so the learner keeps
-	// evidence about models the table is not choosing. Zero disables it.
+	// Explore is the exploration budget: the average share of routed
+	// requests sent first to another of their candidates, so the learner
+	// keeps evidence about models routing is not choosing. It is spent
+	// where the decision is uncertain (see explorePick). Zero disables it.
 	Explore float64
 	// Rand returns uniform numbers in [0, 1) for exploration; nil means
 	// math/rand/v2.
@@ -308,7 +313,13 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		if _, pinned := s.models[req.Prefer]; pinned {
 			p.candidates = pinFirst(p.candidates, req.Prefer, s.models)
 		} else {
-			p.candidates, p.res.Propensity, p.res.Explored = s.explorePick(p.candidates)
+			var w exploreWeights
+			if byPolicy {
+				w = policyUncertainty(r.picker, pred.Success, p.candidates)
+			} else {
+				w = tableEvidence(&r.version, a, p.candidates)
+			}
+			p.candidates, p.res.Propensity, p.res.Explored = s.explorePick(p.candidates, w)
 		}
 	} else {
 		if _, ok := s.models[req.Model]; !ok {
@@ -349,29 +360,6 @@ func (s *Service) anyFits(candidates []string, tokens int) bool {
 		}
 	}
 	return false
-}
-
-// explorePick returns the candidates in the order to try, the probability
-// that the first of them was chosen, and whether exploration chose it.
-// With probability s.explore another candidate, uniformly chosen, goes
-// first; the table's order follows as the fallback.
-func (s *Service) explorePick(candidates []string) ([]string, float64, bool) {
-	n := len(candidates)
-	if s.explore == 0 || n < 2 {
-		return candidates, 1, false
-	}
-	if s.rand() >= s.explore {
-		return candidates, 1 - s.explore, false
-	}
-	k := 1 + int(s.rand()*float64(n-1))
-	if k >= n { // rand() is below 1, but guard the float edge
-		k = n - 1
-	}
-	out := make([]string, 0, n)
-	out = append(out, candidates[k])
-	out = append(out, candidates[:k]...)
-	out = append(out, candidates[k+1:]...)
-	return out, s.explore / float64(n-1), true
 }
 
 // pinFirst puts the preferred model (a conversation's earlier model) first,

@@ -23,16 +23,19 @@ func BucketOf(c Complexity, category string) string {
 // Candidates returns the models for an analysis: its refined bucket if
 // the table has one, else its complexity's, else the complex bucket's,
 // the safe choice when in doubt.
-func (t Table) Candidates(a Analysis) []string {
+func (t Table) Candidates(a Analysis) []string { return t[t.Bucket(a)] }
+
+// Bucket names the bucket Candidates reads for a.
+func (t Table) Bucket(a Analysis) string {
 	if a.Category != "" {
-		if m := t[BucketOf(a.Complexity, a.Category)]; len(m) > 0 {
-			return m
+		if b := BucketOf(a.Complexity, a.Category); len(t[b]) > 0 {
+			return b
 		}
 	}
-	if m := t[string(a.Complexity)]; len(m) > 0 {
-		return m
+	if len(t[string(a.Complexity)]) > 0 {
+		return string(a.Complexity)
 	}
-	return t[Complex]
+	return Complex
 }
 
 // Validate checks that every complexity has a bucket, that refined
