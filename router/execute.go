@@ -134,13 +134,16 @@ func (s *Service) Providers() []ProviderHealth { return s.health.snapshot() }
 
 // call is req addressed to one model.
 func (req Request) call(model string) Call {
-	return Call{Model: model, Messages: req.Messages, MaxTokens: req.MaxTokens, Temperature: req.Temperature, TopP: req.TopP}
+	return Call{Model: model, Messages: req.Messages, MaxTokens: req.MaxTokens, Temperature: req.Temperature, TopP: req.TopP, Options: req.Options}
 }
 
 // answered fills res from the reply of the model that answered.
 func (res *Result) answered(model string, reply Reply) {
 	res.Model = model
 	res.Content = reply.Content
+	res.ToolCalls = reply.ToolCalls
+	res.Refusal = reply.Refusal
+	res.Logprobs = reply.Logprobs
 	res.FinishReason = reply.FinishReason
 	res.PromptTokens = reply.PromptTokens
 	res.CompletionTokens = reply.CompletionTokens
@@ -193,8 +196,11 @@ func (s *Service) attempt(ctx context.Context, c Completer, call Call, att *Atte
 	att.PromptTokens, att.CompletionTokens = reply.PromptTokens, reply.CompletionTokens
 	att.FinishReason = reply.FinishReason
 	att.Cost = s.models[call.Model].Cost(reply.PromptTokens, reply.CompletionTokens)
-	if err == nil && strings.TrimSpace(reply.Content) == "" {
+	if err == nil && !reply.said() {
 		err = &CallError{Outcome: OutcomeEmpty, Message: "model returned an empty answer"}
+	}
+	if err == nil {
+		err = checkToolCalls(reply.ToolCalls)
 	}
 	if err == nil {
 		att.Status = OutcomeOK

@@ -23,6 +23,21 @@ type Model struct {
 	// ContextWindow is the most tokens (prompt plus answer) it accepts;
 	// zero means unknown.
 	ContextWindow int
+	// Capabilities decide which requests it may serve (capability.go).
+	Capabilities Capabilities
+	// Order is the model's place in the configuration, which is the
+	// escalation order when no candidate of a bucket can serve a request.
+	Order int
+}
+
+// Capabilities are what a model can do beyond plain text chat.
+type Capabilities struct {
+	Tools      bool // function calling
+	Vision     bool // image parts in user messages
+	JSONSchema bool // response_format json_schema with strict: true
+	// MaxOutputTokens is the most tokens it writes in one answer; zero
+	// means no limit beyond the context window.
+	MaxOutputTokens int
 }
 
 // Cost is what a call with these token counts costs on m, rounded to the

@@ -61,6 +61,29 @@ type Record struct {
 	// picked it instead of the table's first choice.
 	Propensity float64
 	Explored   bool
+	// Traffic is the request's class: tools, JSON output, images, and
+	// whether the answer was a tool call.
+	Traffic Traffic
+	// Filtered are the candidates routing dropped for a capability.
+	Filtered []Filtered
+}
+
+// Traffic tells the learner which class of traffic a request was.
+type Traffic struct {
+	UsesTools      bool   // offered tools, or carried tool turns
+	JSONOutput     string // "", json_object or json_schema
+	HasImages      bool
+	ToolCallAnswer bool // the answer called a tool
+}
+
+// TrafficOf classifies a request and its answer.
+func TrafficOf(req Request, res Result) Traffic {
+	return Traffic{
+		UsesTools:      len(req.Options.Tools) > 0 || HasToolTurns(req.Messages),
+		JSONOutput:     req.Options.JSONOutput(),
+		HasImages:      HasImages(req.Messages),
+		ToolCallAnswer: len(res.ToolCalls) > 0,
+	}
 }
 
 // Spend is the cost summary of one day (UTC).

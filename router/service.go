@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,10 +12,18 @@ import (
 	"time"
 )
 
-// Message is one chat turn.
+// Message is one chat turn. Content is its text (text parts joined by
+// newlines), what classification and token estimates read; Parts, when
+// set, is the content as the client sent it, images included.
 type Message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
+	Role      string        `json:"role"`
+	Content   string        `json:"content"`
+	Parts     []ContentPart `json:"parts,omitempty"`
+	Name      string        `json:"name,omitempty"`
+	ToolCalls []ToolCall    `json:"tool_calls,omitempty"` // an assistant's calls
+	// ToolCallID is the call a "tool" message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+	Refusal    string `json:"refusal,omitempty"`
 }
 
 // Call is one request to one model.
@@ -24,14 +33,24 @@ type Call struct {
 	MaxTokens   int      // zero: the provider's default
 	Temperature *float64 // nil: the provider's default
 	TopP        *float64 // nil: the provider's default
+	Options     ChatOptions
 }
 
 // Reply is a model's answer to a Call.
 type Reply struct {
 	Content          string
+	ToolCalls        []ToolCall
+	Refusal          string
+	Logprobs         json.RawMessage // the provider's choice logprobs object, nil if none
 	FinishReason     string
 	PromptTokens     int
 	CompletionTokens int
+}
+
+// said reports whether the reply says anything: text, a tool call or a
+// refusal.
+func (r Reply) said() bool {
+	return strings.TrimSpace(r.Content) != "" || len(r.ToolCalls) > 0 || r.Refusal != ""
 }
 
 // Completer runs calls against one provider. It returns a *CallError for
@@ -90,12 +109,18 @@ type Request struct {
 	// same conversation, so its prompt cache keeps working. Ignored when
 	// not configured.
 	Prefer string
+	// Options are tools, response format and the rest of the
+	// chat-completions surface, passed on to the model.
+	Options ChatOptions
 }
 
 // Result is a served request.
 type Result struct {
 	ID               string
 	Content          string
+	ToolCalls        []ToolCall
+	Refusal          string
+	Logprobs         json.RawMessage
 	FinishReason     string
 	Analysis         Analysis
 	Model            string
@@ -110,6 +135,11 @@ type Result struct {
 	// chosen; Explored says exploration chose it (see Options.Explore).
 	Propensity float64
 	Explored   bool
+	// Filtered are the candidates dropped for a capability they lack;
+	// Escalated says none of the bucket's could serve the request and
+	// the first configured model that can was used instead.
+	Filtered  []Filtered
+	Escalated bool
 }
 
 // Service classifies, routes, executes and records requests.
@@ -272,10 +302,10 @@ type plan struct {
 // the candidates. Nothing is recorded for a request that fails here.
 func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	p := plan{start: s.now(), res: Result{ID: s.newID()}}
-	p.prompt = LastUserPrompt(req.Messages)
-	if strings.TrimSpace(p.prompt) == "" {
+	if strings.TrimSpace(LastUserPrompt(req.Messages)) == "" && !HasImages(req.Messages) {
 		return p, Errorf(KindInvalid, "prompt", "must not be empty")
 	}
+	p.prompt = ClassifyPrompt(req.Messages, req.Options)
 	r := s.routing.Load()
 	p.res.TableVersion = r.version.ID
 	// A prompt no model can take is the caller's mistake, told before any
@@ -309,8 +339,13 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 			p.candidates, a.RoutedBy = r.version.Table.Candidates(a), RoutedByTable
 		}
 		p.res.Analysis = a
+		if p.candidates, err = s.filterCapable(req, p.candidates, &p, false); err != nil {
+			return p, err
+		}
 		p.res.Propensity = 1
-		if _, pinned := s.models[req.Prefer]; pinned {
+		if _, pinned := s.models[req.Prefer]; pinned && s.models[req.Prefer].lacks(needsOf(req, p.promptTokens)) == "" {
+			// A pinned conversation (a tool loop) stays on its model
+			// unless that model cannot serve this turn.
 			p.candidates = pinFirst(p.candidates, req.Prefer, s.models)
 		} else {
 			var w exploreWeights
@@ -325,7 +360,10 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		if _, ok := s.models[req.Model]; !ok {
 			return p, Errorf(KindNotFound, "model", "model %q is not configured", req.Model)
 		}
-		p.candidates = []string{req.Model}
+		var err error
+		if p.candidates, err = s.filterCapable(req, []string{req.Model}, &p, true); err != nil {
+			return p, err
+		}
 		p.res.Propensity = 1
 	}
 
@@ -411,6 +449,8 @@ func (s *Service) record(req Request, prompt string, res Result, reply Reply, er
 		Status:           OutcomeOK,
 		Propensity:       res.Propensity,
 		Explored:         res.Explored,
+		Traffic:          TrafficOf(req, res),
+		Filtered:         res.Filtered,
 	}
 	if res.Model != "" {
 		rec.Provider = s.models[res.Model].Provider

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +21,16 @@ const usageGrace = time.Second
 type Chunk struct {
 	Role         string // on the opening chunk, usually "assistant"
 	Content      string
-	FinishReason string // on the last content chunk
+	ToolCalls    []ToolCallDelta
+	Refusal      string
+	Logprobs     json.RawMessage // the provider's logprobs for this chunk, nil if none
+	FinishReason string          // on the last content chunk
+}
+
+// says reports whether the chunk carries part of an answer: text that is
+// not only white space, a tool-call piece or a refusal.
+func (c Chunk) says() bool {
+	return strings.TrimSpace(c.Content) != "" || len(c.ToolCalls) > 0 || c.Refusal != ""
 }
 
 // ChunkStream is one model's answer as it arrives.
@@ -100,7 +110,7 @@ func (s *Service) wholeAttempt(ctx context.Context, c Completer, call Call, att 
 		att.Status, att.Error = OutcomeCancelled, "client went away"
 		return reply, false, clientGone{err}
 	}
-	if err := w.Write(Chunk{Role: "assistant", Content: reply.Content, FinishReason: reply.FinishReason}); err != nil {
+	if err := w.Write(wholeChunk(reply)); err != nil {
 		att.Status, att.Error = OutcomeCancelled, "client went away"
 		return reply, true, clientGone{err}
 	}
@@ -139,6 +149,9 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 	t0 := s.now()
 	var (
 		text    strings.Builder
+		calls   toolCallBuilder
+		refusal strings.Builder
+		said    bool
 		held    []Chunk
 		started bool
 		finish  string
@@ -161,9 +174,29 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 				dog.reset(s.timeout, errIdle)
 			}
 			text.WriteString(ch.Content)
+			refusal.WriteString(ch.Refusal)
+			before := len(calls.calls)
+			for _, d := range ch.ToolCalls {
+				calls.add(d)
+			}
+			// Clients take a tool call as whole when the next one starts
+			// or the finish reason comes (openai-go's accumulator does):
+			// check the calls before that chunk is passed on, so a call
+			// whose arguments stop short never reaches them as done.
+			done := 0
+			if len(calls.calls) > before {
+				done = before // a new call started: the earlier ones are done
+			}
+			if ch.FinishReason != "" {
+				done = len(calls.calls)
+			}
+			if err = checkToolCalls(calls.calls[:done]); err != nil {
+				break
+			}
+			said = said || ch.says()
 			if !started {
 				held = append(held, ch)
-				if strings.TrimSpace(text.String()) == "" {
+				if !said {
 					continue
 				}
 				if err = s.start(res, *att, w); err != nil {
@@ -199,14 +232,16 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 		reply = cs.Final()
 	}
 	reply.Content = text.String()
+	reply.ToolCalls = calls.calls
+	reply.Refusal = refusal.String()
 	if reply.FinishReason == "" {
 		reply.FinishReason = finish
 	}
-	if reply.PromptTokens == 0 && reply.CompletionTokens == 0 && reply.Content != "" {
+	if reply.PromptTokens == 0 && reply.CompletionTokens == 0 && said {
 		// The stream broke before its usage chunk, or the provider sent
 		// none: providers bill what they generated, so estimate it.
 		reply.PromptTokens = EstimateTokens(call.Messages)
-		reply.CompletionTokens = len(reply.Content)/4 + 1
+		reply.CompletionTokens = (len(reply.Content)+len(reply.Refusal)+toolCallBytes(reply.ToolCalls))/4 + 1
 	}
 	att.LatencyMS = s.now().Sub(t0).Milliseconds()
 	att.PromptTokens, att.CompletionTokens = reply.PromptTokens, reply.CompletionTokens
@@ -221,8 +256,12 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 	case err == nil && finish == "":
 		// openai-go reports a stream cut without [DONE] as a clean end.
 		err = &CallError{Outcome: OutcomeError, Message: "stream ended before the model finished (no finish_reason)"}
-	case err == nil && strings.TrimSpace(reply.Content) == "":
+	case err == nil && !reply.said():
 		err = &CallError{Outcome: OutcomeEmpty, Message: "model returned an empty answer"}
+	case err == nil:
+		// A tool call whose arguments stopped short is a failure even
+		// when the provider claimed to finish.
+		err = checkToolCalls(reply.ToolCalls)
 	}
 	if err == nil {
 		att.Status = OutcomeOK
@@ -266,3 +305,20 @@ func (w *watchdog) reset(d time.Duration, cause error) {
 }
 
 func (w *watchdog) stop() { w.timer.Stop() }
+
+// wholeChunk is a whole reply as the one chunk of a stream.
+func wholeChunk(r Reply) Chunk {
+	c := Chunk{Role: "assistant", Content: r.Content, Refusal: r.Refusal, Logprobs: r.Logprobs, FinishReason: r.FinishReason}
+	for i, tc := range r.ToolCalls {
+		c.ToolCalls = append(c.ToolCalls, ToolCallDelta{Index: i, ID: tc.ID, Name: tc.Name, Arguments: tc.Arguments})
+	}
+	return c
+}
+
+func toolCallBytes(calls []ToolCall) int {
+	n := 0
+	for _, c := range calls {
+		n += len(c.Name) + len(c.Arguments)
+	}
+	return n
+}

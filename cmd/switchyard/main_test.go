@@ -73,7 +73,14 @@ func startServeConfig(t testing.TB, dialect string, latencyScale float64, cfgPat
 // on the same database, it is a restart.
 func startServeAt(t testing.TB, dbURL string, up *upstream.Server, cfgPath string) *instance {
 	t.Helper()
-	upSrv := httptest.NewServer(up)
+	return startServeHandler(t, dbURL, up, up, cfgPath)
+}
+
+// startServeHandler is startServeAt with the providers pointed at h, which
+// stands in front of up (to watch or break what reaches it).
+func startServeHandler(t testing.TB, dbURL string, up *upstream.Server, h http.Handler, cfgPath string) *instance {
+	t.Helper()
+	upSrv := httptest.NewServer(h)
 	t.Cleanup(upSrv.Close)
 	env := map[string]string{"DATABASE_URL": dbURL, "SWITCHYARD_UPSTREAM": upSrv.URL + "/v1"}
 	getenv := func(k string) string { return env[k] }

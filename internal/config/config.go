@@ -105,6 +105,11 @@ type Model struct {
 	InputPerMTok  *float64 `yaml:"input_per_mtok"`
 	OutputPerMTok *float64 `yaml:"output_per_mtok"`
 	ContextWindow int      `yaml:"context_window"`
+	// Capabilities; unset ones take DefaultCapabilities(Name).
+	Tools           *bool `yaml:"tools"`
+	Vision          *bool `yaml:"vision"`
+	JSONSchema      *bool `yaml:"json_schema"`
+	MaxOutputTokens *int  `yaml:"max_output_tokens"`
 }
 
 // Classifier configures the LLM classifier tier and its cache.
@@ -347,6 +352,9 @@ func (c *Config) Validate() error {
 		if m.ContextWindow < 0 {
 			bad("models[%s].context_window: must not be negative", m.Name)
 		}
+		if m.MaxOutputTokens != nil && *m.MaxOutputTokens < 0 {
+			bad("models[%s].max_output_tokens: must not be negative", m.Name)
+		}
 	}
 
 	if len(c.Routing.Table) == 0 {
@@ -470,13 +478,15 @@ func checkBaseURL(raw string) error {
 // Catalog returns the models as the router sees them.
 func (c *Config) Catalog() router.Catalog {
 	cat := make(router.Catalog, len(c.Models))
-	for _, m := range c.Models {
+	for i, m := range c.Models {
 		cat[m.Name] = router.Model{
 			Name:          m.Name,
 			Provider:      m.Provider,
 			InputPerMTok:  deref(m.InputPerMTok),
 			OutputPerMTok: deref(m.OutputPerMTok),
 			ContextWindow: m.ContextWindow,
+			Capabilities:  m.Capabilities(),
+			Order:         i,
 		}
 	}
 	return cat

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/switchyard/switchyard/internal/chatwire"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -22,48 +23,6 @@ type StreamRouter interface {
 // conversationHeader names the conversation a request belongs to; the
 // metadata key conversation_id and the user field are the fallbacks.
 const conversationHeader = "x-switchyard-conversation"
-
-type completion struct {
-	ID      string   `json:"id"`
-	Object  string   `json:"object"`
-	Created int64    `json:"created"`
-	Model   string   `json:"model"`
-	Choices []choice `json:"choices"`
-	Usage   usage    `json:"usage"`
-}
-
-type choice struct {
-	Index        int             `json:"index"`
-	Message      message         `json:"message"`
-	FinishReason string          `json:"finish_reason"`
-	Logprobs     json.RawMessage `json:"logprobs"`
-}
-
-type message struct {
-	Role    string  `json:"role"`
-	Content string  `json:"content"`
-	Refusal *string `json:"refusal"`
-}
-
-type completionChunk struct {
-	ID      string        `json:"id"`
-	Object  string        `json:"object"`
-	Created int64         `json:"created"`
-	Model   string        `json:"model"`
-	Choices []chunkChoice `json:"choices"`
-	Usage   *usage        `json:"usage,omitempty"`
-}
-
-type chunkChoice struct {
-	Index        int     `json:"index"`
-	Delta        delta   `json:"delta"`
-	FinishReason *string `json:"finish_reason"`
-}
-
-type delta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
-}
 
 // chatCompletions is OpenAI's POST /v1/chat/completions: model "auto"
 // routes, a configured model name goes straight there.
@@ -85,10 +44,16 @@ func (s *Server) chatCompletions(c *gin.Context) {
 		MaxTokens:   req.MaxTokens,
 		Temperature: req.Temperature,
 		TopP:        req.TopP,
+		Options:     req.Options,
 	}
 	conv := conversationID(c, req)
 	if req.Model == "auto" {
 		rreq.Prefer = s.pins.get(conv)
+		if rreq.Prefer == "" {
+			// A tool loop without a conversation id stays on the model
+			// that made the calls it answers.
+			rreq.Prefer = s.pins.get(toolCallPin(lastToolCallID(req.Messages)))
+		}
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
 	defer cancel()
@@ -106,22 +71,42 @@ func (s *Server) chatCompletions(c *gin.Context) {
 		return
 	}
 	if req.Model == "auto" {
-		s.pins.set(conv, res.Model)
+		s.pinResult(conv, res)
 	}
 	routingHeaders(c.Writer.Header(), res)
 	c.Header("x-switchyard-cost-usd", strconv.FormatFloat(res.Cost.USD(), 'f', 6, 64))
+	c.JSON(http.StatusOK, completionOf(res, s.opts.Now().Unix()))
+}
+
+// completionOf is a served request as OpenAI's chat.completion.
+func completionOf(res router.Result, created int64) chatwire.Completion {
 	finish := res.FinishReason
 	if finish == "" {
 		finish = "stop"
+		if len(res.ToolCalls) > 0 {
+			finish = "tool_calls"
+		}
 	}
-	c.JSON(http.StatusOK, completion{
+	msg := chatwire.Message{Role: "assistant"}
+	if res.Content != "" || len(res.ToolCalls) == 0 {
+		content := res.Content
+		msg.Content = &content
+	}
+	if res.Refusal != "" {
+		refusal := res.Refusal
+		msg.Refusal = &refusal
+	}
+	for _, tc := range res.ToolCalls {
+		msg.ToolCalls = append(msg.ToolCalls, chatwire.ToolCall{ID: tc.ID, Type: "function", Function: chatwire.FunctionCall{Name: tc.Name, Arguments: tc.Arguments}})
+	}
+	return chatwire.Completion{
 		ID:      res.ID,
-		Object:  "chat.completion",
-		Created: s.opts.Now().Unix(),
+		Object:  chatwire.ObjectCompletion,
+		Created: created,
 		Model:   res.Model,
-		Choices: []choice{{Message: message{Role: "assistant", Content: res.Content}, FinishReason: finish, Logprobs: json.RawMessage("null")}},
-		Usage:   usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens, TotalTokens: res.PromptTokens + res.CompletionTokens},
-	})
+		Choices: []chatwire.Choice{{Message: msg, FinishReason: finish, Logprobs: res.Logprobs}},
+		Usage:   chatwire.NewUsage(res.PromptTokens, res.CompletionTokens),
+	}
 }
 
 // streamChat serves a stream request. Until the first content chunk a
@@ -161,13 +146,14 @@ func (s *Server) streamChat(ctx context.Context, c *gin.Context, req router.Requ
 		return
 	}
 	if req.Model == "auto" {
-		s.pins.set(conv, res.Model)
+		s.pinResult(conv, res)
 	}
 	if includeUsage {
-		_ = w.frame(completionChunk{
-			ID: w.id, Object: "chat.completion.chunk", Created: w.created, Model: w.model,
-			Choices: []chunkChoice{},
-			Usage:   &usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens, TotalTokens: res.PromptTokens + res.CompletionTokens},
+		u := chatwire.NewUsage(res.PromptTokens, res.CompletionTokens)
+		_ = w.frame(chatwire.Chunk{
+			ID: w.id, Object: chatwire.ObjectChunk, Created: w.created, Model: w.model,
+			Choices: []chatwire.ChunkChoice{},
+			Usage:   &u,
 		})
 	}
 	_ = w.raw("[DONE]")
@@ -199,17 +185,32 @@ func (w *sseWriter) Start(res router.Result) error {
 
 // Write sends one chunk.
 func (w *sseWriter) Write(ch router.Chunk) error {
-	out := completionChunk{ID: w.id, Object: "chat.completion.chunk", Created: w.created, Model: w.model}
-	cc := chunkChoice{Delta: delta{Role: ch.Role}}
-	if ch.Content != "" || ch.Role != "" {
+	out := chatwire.Chunk{ID: w.id, Object: chatwire.ObjectChunk, Created: w.created, Model: w.model}
+	cc := chatwire.ChunkChoice{Delta: chatwire.Delta{Role: ch.Role}, Logprobs: ch.Logprobs}
+	if ch.Content != "" || (ch.Role != "" && len(ch.ToolCalls) == 0) {
 		content := ch.Content
 		cc.Delta.Content = &content
+	}
+	if ch.Refusal != "" {
+		refusal := ch.Refusal
+		cc.Delta.Refusal = &refusal
+	}
+	// OpenAI's framing: a call's first piece has its index, id, type and
+	// name with empty arguments; later pieces only index and argument
+	// fragments.
+	for _, d := range ch.ToolCalls {
+		index := d.Index
+		tc := chatwire.ToolCall{Index: &index, ID: d.ID, Function: chatwire.FunctionCall{Name: d.Name, Arguments: d.Arguments}}
+		if d.ID != "" {
+			tc.Type = "function"
+		}
+		cc.Delta.ToolCalls = append(cc.Delta.ToolCalls, tc)
 	}
 	if ch.FinishReason != "" {
 		f := ch.FinishReason
 		cc.FinishReason = &f
 	}
-	out.Choices = []chunkChoice{cc}
+	out.Choices = []chatwire.ChunkChoice{cc}
 	return w.frame(out)
 }
 
@@ -240,6 +241,14 @@ func routingHeaders(h http.Header, res router.Result) {
 	}
 	h.Set("x-switchyard-table-version", strconv.FormatInt(res.TableVersion, 10))
 	h.Set("x-switchyard-attempts", strconv.Itoa(len(res.Attempts)))
+	// Which candidates a capability filtered out (model=capability,...),
+	// and whether that sent the request outside its bucket.
+	if f := router.FilteredHeader(res.Filtered); f != "" {
+		h.Set("x-switchyard-filtered", f)
+	}
+	if res.Escalated {
+		h.Set("x-switchyard-escalated", "capability")
+	}
 }
 
 // conversationID is the conversation a request belongs to, "" if none.
@@ -251,4 +260,32 @@ func conversationID(c *gin.Context, req chatRequest) string {
 		return id
 	}
 	return req.User
+}
+
+// pinResult pins the conversation, and each tool call the answer made, to
+// the model that answered: the call's result comes back to it.
+func (s *Server) pinResult(conv string, res router.Result) {
+	s.pins.set(conv, res.Model)
+	for _, tc := range res.ToolCalls {
+		s.pins.set(toolCallPin(tc.ID), res.Model)
+	}
+}
+
+// toolCallPin is the pin key of a tool call id, "" for none.
+func toolCallPin(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "tool_call:" + id
+}
+
+// lastToolCallID is the id of the last tool call in the history, "" if
+// none.
+func lastToolCallID(msgs []router.Message) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if n := len(msgs[i].ToolCalls); n > 0 {
+			return msgs[i].ToolCalls[n-1].ID
+		}
+	}
+	return ""
 }

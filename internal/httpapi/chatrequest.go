@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -22,6 +21,8 @@ type chatRequest struct {
 	TopP         *float64
 	User         string
 	Metadata     map[string]string
+	// Options is the rest of the surface, passed to the model.
+	Options router.ChatOptions
 }
 
 // field parses one top-level field (never JSON null) into req.
@@ -40,33 +41,38 @@ var chatFields = map[string]field{
 	"temperature":           func(r *chatRequest, n string, raw json.RawMessage) error { return within(n, raw, 0, 2, &r.Temperature) },
 	"top_p":                 func(r *chatRequest, n string, raw json.RawMessage) error { return within(n, raw, 0, 1, &r.TopP) },
 	"n":                     parseN,
-	"user":                  func(r *chatRequest, n string, raw json.RawMessage) error { return into(n, raw, &r.User) },
-	"metadata":              func(r *chatRequest, n string, raw json.RawMessage) error { return into(n, raw, &r.Metadata) },
-	// Accepted and ignored: they change nothing about the answer.
-	"seed":                func(r *chatRequest, n string, raw json.RawMessage) error { var v int64; return into(n, raw, &v) },
-	"store":               func(r *chatRequest, n string, raw json.RawMessage) error { var v bool; return into(n, raw, &v) },
-	"service_tier":        func(r *chatRequest, n string, raw json.RawMessage) error { var v string; return into(n, raw, &v) },
-	"parallel_tool_calls": func(r *chatRequest, n string, raw json.RawMessage) error { var v bool; return into(n, raw, &v) },
-	// Accepted only at their neutral value.
-	"presence_penalty":  neutral("0"),
-	"frequency_penalty": neutral("0"),
-	"logprobs":          neutral("false"),
-	"response_format":   neutral(`{"type":"text"}`),
+	"user":                  parseUser,
+	"metadata":              parseMetadata,
+	"tools":                 parseTools,
+	"tool_choice":           parseToolChoice,
+	"parallel_tool_calls": func(r *chatRequest, n string, raw json.RawMessage) error {
+		return into(n, raw, &r.Options.ParallelToolCalls)
+	},
+	"response_format": parseResponseFormat,
+	"stop":            parseStop,
+	"seed":            func(r *chatRequest, n string, raw json.RawMessage) error { return into(n, raw, &r.Options.Seed) },
+	"presence_penalty": func(r *chatRequest, n string, raw json.RawMessage) error {
+		return within(n, raw, -2, 2, &r.Options.PresencePenalty)
+	},
+	"frequency_penalty": func(r *chatRequest, n string, raw json.RawMessage) error {
+		return within(n, raw, -2, 2, &r.Options.FrequencyPenalty)
+	},
+	"logprobs":     func(r *chatRequest, n string, raw json.RawMessage) error { return into(n, raw, &r.Options.Logprobs) },
+	"top_logprobs": parseTopLogprobs,
+	"store":        func(r *chatRequest, n string, raw json.RawMessage) error { return into(n, raw, &r.Options.Store) },
+	// Accepted and ignored: it changes nothing about the answer.
+	"service_tier": func(r *chatRequest, n string, raw json.RawMessage) error { var v string; return into(n, raw, &v) },
 }
 
 // unsupported are OpenAI features Switchyard does not implement.
 var unsupported = map[string]string{
-	"tools":              "tool calling",
-	"tool_choice":        "tool calling",
-	"functions":          "function calling",
-	"function_call":      "function calling",
+	"functions":          "function calling (deprecated; use tools)",
+	"function_call":      "function calling (deprecated; use tool_choice)",
 	"audio":              "audio output",
 	"modalities":         "output modalities",
 	"prediction":         "predicted outputs",
 	"web_search_options": "web search",
-	"stop":               "stop sequences",
 	"logit_bias":         "logit bias",
-	"top_logprobs":       "log probabilities",
 	"reasoning_effort":   "reasoning effort",
 }
 
@@ -132,8 +138,11 @@ func parseChat(body map[string]json.RawMessage, h http.Header) (chatRequest, err
 	if body["messages"] == nil || isNull(body["messages"]) {
 		return req, router.Errorf(router.KindInvalid, "messages", "is required")
 	}
-	if strings.TrimSpace(router.LastUserPrompt(req.Messages)) == "" {
-		return req, router.Errorf(router.KindInvalid, "messages", "must end with a user message that has text")
+	if strings.TrimSpace(router.LastUserPrompt(req.Messages)) == "" && !router.HasImages(req.Messages) {
+		return req, router.Errorf(router.KindInvalid, "messages", "must hold a user message with text or an image")
+	}
+	if err := checkOptions(&req); err != nil {
+		return req, err
 	}
 	if body["stream_options"] != nil && !isNull(body["stream_options"]) && !req.Stream {
 		return req, router.Errorf(router.KindInvalid, "stream_options", "is only allowed when stream is true")
@@ -156,99 +165,6 @@ func checkHeaders(h http.Header) error {
 	return nil
 }
 
-type wireMessage struct {
-	Role    *string         `json:"role"`
-	Content json.RawMessage `json:"content"`
-	Name    *string         `json:"name"`
-}
-
-// messageKeys are the message fields understood; tool-call fields get
-// their own error.
-var messageKeys = map[string]bool{"role": true, "content": true, "name": true}
-
-func parseMessages(r *chatRequest, name string, raw json.RawMessage) error {
-	var list []json.RawMessage
-	if err := into(name, raw, &list); err != nil {
-		return err
-	}
-	if len(list) == 0 {
-		return router.Errorf(router.KindInvalid, name, "must not be empty")
-	}
-	r.Messages = make([]router.Message, 0, len(list))
-	for i, item := range list {
-		at := fmt.Sprintf("%s[%d]", name, i)
-		var keys map[string]json.RawMessage
-		if err := into(at, item, &keys); err != nil {
-			return err
-		}
-		for k := range keys {
-			switch {
-			case k == "tool_calls" || k == "function_call" || k == "tool_call_id":
-				if !isNull(keys[k]) {
-					return router.Errorf(router.KindInvalid, at+"."+k, "tool calling is not supported by Switchyard")
-				}
-			case !messageKeys[k]:
-				return router.Errorf(router.KindInvalid, at+"."+k, "unknown field")
-			}
-		}
-		var m wireMessage
-		if err := into(at, item, &m); err != nil {
-			return err
-		}
-		if m.Role == nil {
-			return router.Errorf(router.KindInvalid, at+".role", "is required")
-		}
-		switch *m.Role {
-		case "system", "developer", "user", "assistant":
-		case "tool", "function":
-			return router.Errorf(router.KindInvalid, at+".role", "%q messages need tool calling, which is not supported by Switchyard", *m.Role)
-		default:
-			return router.Errorf(router.KindInvalid, at+".role", "must be system, developer, user or assistant, got %q", *m.Role)
-		}
-		text, err := parseContent(at+".content", m.Content)
-		if err != nil {
-			return err
-		}
-		r.Messages = append(r.Messages, router.Message{Role: *m.Role, Content: text})
-	}
-	return nil
-}
-
-// parseContent accepts a string or an array of text parts, joined. Image,
-// audio and file parts are refused: the router never fetches URLs found
-// in messages (FAULTS.md B5).
-func parseContent(at string, raw json.RawMessage) (string, error) {
-	if raw == nil || isNull(raw) {
-		return "", router.Errorf(router.KindInvalid, at, "is required")
-	}
-	if raw[0] == '"' {
-		var s string
-		return s, into(at, raw, &s)
-	}
-	var parts []struct {
-		Type *string `json:"type"`
-		Text *string `json:"text"`
-	}
-	if err := json.Unmarshal(raw, &parts); err != nil {
-		return "", router.Errorf(router.KindInvalid, at, "must be a string or an array of text parts")
-	}
-	var b strings.Builder
-	for j, p := range parts {
-		pat := fmt.Sprintf("%s[%d]", at, j)
-		if p.Type == nil || *p.Type != "text" {
-			return "", router.Errorf(router.KindInvalid, pat+".type", "only text parts are supported")
-		}
-		if p.Text == nil {
-			return "", router.Errorf(router.KindInvalid, pat+".text", "is required")
-		}
-		if j > 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString(*p.Text)
-	}
-	return b.String(), nil
-}
-
 func parseStreamOptions(r *chatRequest, name string, raw json.RawMessage) error {
 	var o struct {
 		IncludeUsage       *bool `json:"include_usage"`
@@ -269,21 +185,9 @@ func parseN(r *chatRequest, name string, raw json.RawMessage) error {
 		return err
 	}
 	if n != 1 {
-		return router.Errorf(router.KindInvalid, name, "only 1 choice is supported, got %d", n)
+		return router.Errorf(router.KindInvalid, name, "only 1 choice is supported, got %d (send n requests instead)", n)
 	}
 	return nil
-}
-
-// neutral accepts only the JSON value that asks for nothing.
-func neutral(want string) field {
-	return func(r *chatRequest, name string, raw json.RawMessage) error {
-		var got, w any
-		_ = json.Unmarshal([]byte(want), &w)
-		if err := json.Unmarshal(raw, &got); err != nil || fmt.Sprint(got) != fmt.Sprint(w) {
-			return router.Errorf(router.KindInvalid, name, "only %s is supported by Switchyard", want)
-		}
-		return nil
-	}
 }
 
 func positive(name string, raw json.RawMessage, dst *int) error {
@@ -323,9 +227,9 @@ func describe(dst any) string {
 	switch dst.(type) {
 	case *string:
 		return "a string"
-	case *bool:
+	case *bool, **bool:
 		return "a boolean"
-	case *int, *int64:
+	case *int, *int64, **int64, **int:
 		return "an integer"
 	case *float64:
 		return "a number"

@@ -78,7 +78,7 @@ func newStack(t *testing.T, candidates []string, timeout time.Duration) *stack {
 	st := &stack{up: faketest.New(), rec: &memRecorder{}}
 	cat := router.Catalog{}
 	for _, m := range fakeModels {
-		cat[m] = router.Model{Name: m, Provider: "fake", InputPerMTok: 1, OutputPerMTok: 2}
+		cat[m] = router.Model{Name: m, Provider: "fake", InputPerMTok: 1, OutputPerMTok: 2, Capabilities: router.Capabilities{Tools: true, Vision: true, JSONSchema: true}}
 	}
 	st.upHTTP = &http.Client{Transport: &http.Transport{}}
 	p := provider.New(config.Provider{Name: "fake", BaseURL: st.up.URL + "/v1", APIKey: providerKey}, provider.Options{HTTPClient: st.upHTTP})

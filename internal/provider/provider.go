@@ -6,6 +6,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -112,8 +113,9 @@ func (c *Client) Complete(ctx context.Context, call router.Call) (router.Reply, 
 	if len(resp.Choices) == 0 {
 		return reply, &router.CallError{Outcome: router.OutcomeEmpty, Message: "provider returned no choices"}
 	}
-	reply.Content = resp.Choices[0].Message.Content
-	reply.FinishReason = resp.Choices[0].FinishReason
+	c0 := resp.Choices[0]
+	reply = replyOf(c0.Message, json.RawMessage(c0.Logprobs.RawJSON()), reply)
+	reply.FinishReason = c0.FinishReason
 	return reply, nil
 }
 
@@ -174,75 +176,6 @@ func (c *Client) callError(ctx context.Context, err error) *router.CallError {
 	default:
 		return &router.CallError{Outcome: router.OutcomeError, Message: "provider unreachable", Err: err}
 	}
-}
-
-// anthropicMaxTokens is sent when a call to Anthropic's endpoint names no
-// limit: its API requires one, unlike OpenAI's.
-const anthropicMaxTokens = 4096
-
-// newParams translates call into the SDK's request, in the parameter
-// dialect of the provider's kind: a routed request may land on any
-// provider, so the client's parameters are adapted rather than refused.
-func (c *Client) newParams(call router.Call) openai.ChatCompletionNewParams {
-	msgs := call.Messages
-	if c.kind != "openai" {
-		// Only OpenAI knows the "developer" role; elsewhere it is a system
-		// message.
-		msgs = developerAsSystem(msgs)
-	}
-	params := openai.ChatCompletionNewParams{
-		Model:    call.Model,
-		Messages: toParams(msgs),
-	}
-	if call.MaxTokens > 0 {
-		params.MaxTokens = openai.Int(int64(call.MaxTokens))
-	} else if c.kind == "anthropic" {
-		params.MaxTokens = openai.Int(anthropicMaxTokens)
-	}
-	if t := call.Temperature; t != nil {
-		temp := *t
-		if c.kind == "anthropic" {
-			// Anthropic accepts 0..1 where OpenAI accepts 0..2.
-			temp = min(temp, 1)
-		}
-		params.Temperature = openai.Float(temp)
-	}
-	if call.TopP != nil {
-		params.TopP = openai.Float(*call.TopP)
-	}
-	return params
-}
-
-func developerAsSystem(msgs []router.Message) []router.Message {
-	for i, m := range msgs {
-		if m.Role == "developer" {
-			out := append([]router.Message(nil), msgs...)
-			for j := i; j < len(out); j++ {
-				if out[j].Role == "developer" {
-					out[j].Role = "system"
-				}
-			}
-			return out
-		}
-	}
-	return msgs
-}
-
-func toParams(msgs []router.Message) []openai.ChatCompletionMessageParamUnion {
-	out := make([]openai.ChatCompletionMessageParamUnion, 0, len(msgs))
-	for _, m := range msgs {
-		switch m.Role {
-		case "system":
-			out = append(out, openai.SystemMessage(m.Content))
-		case "developer":
-			out = append(out, openai.DeveloperMessage(m.Content))
-		case "assistant":
-			out = append(out, openai.AssistantMessage(m.Content))
-		default:
-			out = append(out, openai.UserMessage(m.Content))
-		}
-	}
-	return out
 }
 
 // RetryAfter reads how long a provider asks to be left alone:

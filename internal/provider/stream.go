@@ -64,11 +64,17 @@ func (s *chunkStream) Recv() (router.Chunk, error) {
 			continue
 		}
 		c0 := ch.Choices[0]
-		out := router.Chunk{Role: c0.Delta.Role, Content: c0.Delta.Content, FinishReason: c0.FinishReason}
+		out := router.Chunk{Role: c0.Delta.Role, Content: c0.Delta.Content, Refusal: c0.Delta.Refusal, FinishReason: c0.FinishReason}
+		for _, tc := range c0.Delta.ToolCalls {
+			out.ToolCalls = append(out.ToolCalls, router.ToolCallDelta{Index: int(tc.Index), ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+		if raw := c0.Logprobs.RawJSON(); raw != "" && raw != "null" {
+			out.Logprobs = json.RawMessage(raw)
+		}
 		if out.FinishReason != "" {
 			s.final.FinishReason = out.FinishReason
 		}
-		if out == (router.Chunk{}) {
+		if out.Role == "" && out.Content == "" && out.Refusal == "" && out.FinishReason == "" && len(out.ToolCalls) == 0 && out.Logprobs == nil {
 			continue
 		}
 		return out, nil

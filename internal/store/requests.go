@@ -36,11 +36,16 @@ type requestRow struct {
 	Error               string    `gorm:"column:error"`
 	Propensity          float64   `gorm:"column:propensity"`
 	Explored            bool      `gorm:"column:explored"`
+	UsesTools           bool      `gorm:"column:uses_tools"`
+	JSONOutput          string    `gorm:"column:json_output"`
+	HasImages           bool      `gorm:"column:has_images"`
+	ToolCallAnswer      bool      `gorm:"column:tool_call_answer"`
+	Filtered            string    `gorm:"column:filtered"`
 }
 
 func (requestRow) TableName() string { return "requests" }
 
-// insertChunk bounds the rows of one INSERT statement: 21 columns a row
+// insertChunk bounds the rows of one INSERT statement: 26 columns a row
 // keeps a chunk far below both drivers' limits on bound parameters.
 const insertChunk = 500
 
@@ -87,6 +92,14 @@ func toRequestRow(rec router.Record) (requestRow, error) {
 	if err != nil {
 		return requestRow{}, fmt.Errorf("request %s: encode attempts: %w", rec.ID, err)
 	}
+	filtered := rec.Filtered
+	if filtered == nil {
+		filtered = []router.Filtered{}
+	}
+	filteredJSON, err := json.Marshal(filtered)
+	if err != nil {
+		return requestRow{}, fmt.Errorf("request %s: encode filtered: %w", rec.ID, err)
+	}
 	return requestRow{
 		ID:                  rec.ID,
 		CreatedAt:           dbTime(rec.Time),
@@ -109,6 +122,11 @@ func toRequestRow(rec router.Record) (requestRow, error) {
 		Error:               rec.Error,
 		Propensity:          rec.Propensity,
 		Explored:            rec.Explored,
+		UsesTools:           rec.Traffic.UsesTools,
+		JSONOutput:          rec.Traffic.JSONOutput,
+		HasImages:           rec.Traffic.HasImages,
+		ToolCallAnswer:      rec.Traffic.ToolCallAnswer,
+		Filtered:            string(filteredJSON),
 	}, nil
 }
 
@@ -133,6 +151,10 @@ func (r requestRow) record() (router.Record, error) {
 		Error:            r.Error,
 		Propensity:       r.Propensity,
 		Explored:         r.Explored,
+		Traffic: router.Traffic{
+			UsesTools: r.UsesTools, JSONOutput: r.JSONOutput,
+			HasImages: r.HasImages, ToolCallAnswer: r.ToolCallAnswer,
+		},
 	}
 	if err := json.Unmarshal([]byte(r.Analysis), &rec.Analysis); err != nil {
 		return router.Record{}, fmt.Errorf("request %s: decode analysis: %w", r.ID, err)
@@ -142,6 +164,12 @@ func (r requestRow) record() (router.Record, error) {
 	}
 	if len(rec.Attempts) == 0 {
 		rec.Attempts = nil
+	}
+	if err := json.Unmarshal([]byte(r.Filtered), &rec.Filtered); err != nil {
+		return router.Record{}, fmt.Errorf("request %s: decode filtered: %w", r.ID, err)
+	}
+	if len(rec.Filtered) == 0 {
+		rec.Filtered = nil
 	}
 	return rec, nil
 }

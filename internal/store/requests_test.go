@@ -49,6 +49,7 @@ func TestRequestRoundTrip(t *testing.T) {
 	}{
 		{"full", fullRecord("req_full", at)},
 		{"failed, no model", router.Record{ID: "req_failed", Time: at, Endpoint: "chat", Status: router.OutcomeError, Error: "every candidate model failed"}},
+		{"tool traffic, filtered", withTraffic(fullRecord("req_tools", at))},
 	}
 	eachDialect(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -124,4 +125,12 @@ func TestInsertRequestsCancelled(t *testing.T) {
 			t.Errorf("CountRequests = %d, want 0", n)
 		}
 	})
+}
+
+// withTraffic marks rec as a tool-calling, JSON, image request whose
+// answer was a tool call after a capability filter.
+func withTraffic(rec router.Record) router.Record {
+	rec.Traffic = router.Traffic{UsesTools: true, JSONOutput: router.FormatJSONSchema, HasImages: true, ToolCallAnswer: true}
+	rec.Filtered = []router.Filtered{{Model: "small", Capability: router.CapTools}, {Model: "mini", Capability: router.CapVision}}
+	return rec
 }

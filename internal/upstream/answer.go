@@ -12,15 +12,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/datasets"
+	"github.com/switchyard/switchyard/internal/chatwire"
 	"github.com/switchyard/switchyard/router"
 )
 
 // answer is what a model says to one request, before it is put on the wire.
 type answer struct {
-	content  string        // the text, when not a tool call
-	toolCall *functionCall // the classify_prompt call, for classifier requests
-	finish   string        // "stop" or "tool_calls"
-	usage    usage
+	content  string                 // the text, when not a tool call
+	toolCall *chatwire.FunctionCall // a function call: the classifier's, or the first offered tool's
+	finish   string                 // "stop" or "tool_calls"
+	usage    chatwire.Usage
 	latency  time.Duration
 	known    bool // the prompt is in the dataset
 	correct  bool

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/switchyard/switchyard/datasets"
+	"github.com/switchyard/switchyard/internal/chatwire"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -55,9 +56,9 @@ func (s *Server) classify(req chatRequest, d ModelDefaults) answer {
 
 	tokens := req.promptTokens()
 	return answer{
-		toolCall: &functionCall{Name: ClassifierTool, Arguments: string(args)},
+		toolCall: &chatwire.FunctionCall{Name: ClassifierTool, Arguments: string(args)},
 		finish:   "tool_calls",
-		usage:    usage{PromptTokens: tokens, CompletionTokens: classifierCompletionTokens, TotalTokens: tokens + classifierCompletionTokens},
+		usage:    chatwire.NewUsage(tokens, classifierCompletionTokens),
 		// A short structured answer: a quarter of the model's usual time.
 		latency: d.Latency / 4,
 		known:   it != nil,

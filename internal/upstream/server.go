@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/datasets"
+	"github.com/switchyard/switchyard/internal/chatwire"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -180,10 +181,13 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var a answer
-	if req.hasTool(ClassifierTool) {
+	switch t := req.toolToCall(); {
+	case req.hasTool(ClassifierTool):
 		a = s.classify(req, defaults)
-	} else {
-		a = s.answer(req, defaults)
+	case t != nil:
+		a = callTool(s.answer(req, defaults), t)
+	default:
+		a = structured(s.answer(req, defaults), req.ResponseFormat)
 	}
 	a.latency = time.Duration(float64(a.latency) * s.opts.LatencyScale)
 	s.log.Debug("upstream call", "model", req.Model, "classifier", a.toolCall != nil,
@@ -198,15 +202,15 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	if !sleep(r.Context(), a.latency) {
 		return // the client has gone; nobody reads an answer
 	}
-	msg := responseMessage{Role: "assistant"}
+	msg := chatwire.Message{Role: "assistant"}
 	if a.toolCall != nil {
-		msg.ToolCalls = []toolCall{{ID: "call_" + id, Type: "function", Function: *a.toolCall}}
+		msg.ToolCalls = []chatwire.ToolCall{{ID: "call_" + id, Type: "function", Function: *a.toolCall}}
 	} else {
 		msg.Content = &a.content
 	}
-	writeJSON(w, http.StatusOK, chatCompletion{
-		ID: id, Object: "chat.completion", Created: created, Model: req.Model,
-		Choices: []choice{{Index: 0, Message: msg, FinishReason: a.finish}},
+	writeJSON(w, http.StatusOK, chatwire.Completion{
+		ID: id, Object: chatwire.ObjectCompletion, Created: created, Model: req.Model,
+		Choices: []chatwire.Choice{{Index: 0, Message: msg, FinishReason: a.finish}},
 		Usage:   a.usage,
 	})
 }

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"encoding/json"
+	"github.com/switchyard/switchyard/internal/chatwire"
 	"net/http"
 	"time"
 )
@@ -30,11 +31,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req chatRequest,
 	}
 	w.WriteHeader(http.StatusOK)
 
-	send := func(choices []chunkChoice, u *usage) bool {
+	send := func(choices []chatwire.ChunkChoice, u *chatwire.Usage) bool {
 		if choices == nil {
-			choices = []chunkChoice{}
+			choices = []chatwire.ChunkChoice{}
 		}
-		b, err := json.Marshal(chatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model, Choices: choices, Usage: u})
+		b, err := json.Marshal(chatwire.Chunk{ID: id, Object: chatwire.ObjectChunk, Created: created, Model: req.Model, Choices: choices, Usage: u})
 		if err != nil {
 			return false
 		}
@@ -47,17 +48,17 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req chatRequest,
 	// The opening chunk carries the role (and, for a tool call, its id and
 	// name); the following ones carry text pieces.
 	var pieces []string
-	opening := delta{Role: "assistant"}
+	opening := chatwire.Delta{Role: "assistant"}
 	if a.toolCall != nil {
 		zero := 0
-		opening.ToolCalls = []toolCall{{Index: &zero, ID: "call_" + id, Type: "function", Function: functionCall{Name: a.toolCall.Name}}}
+		opening.ToolCalls = []chatwire.ToolCall{{Index: &zero, ID: "call_" + id, Type: "function", Function: chatwire.FunctionCall{Name: a.toolCall.Name}}}
 		pieces = split(a.toolCall.Arguments, 3)
 	} else {
 		empty := ""
 		opening.Content = &empty
 		pieces = chunkWords(a.content, wordsPerChunk)
 	}
-	if !send([]chunkChoice{{Delta: opening}}, nil) {
+	if !send([]chatwire.ChunkChoice{{Delta: opening}}, nil) {
 		return
 	}
 	rest := a.latency - first
@@ -65,19 +66,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req chatRequest,
 		if !sleep(ctx, rest/time.Duration(len(pieces))) {
 			return
 		}
-		d := delta{}
+		d := chatwire.Delta{}
 		if a.toolCall != nil {
 			zero := 0
-			d.ToolCalls = []toolCall{{Index: &zero, Function: functionCall{Arguments: p}}}
+			d.ToolCalls = []chatwire.ToolCall{{Index: &zero, Function: chatwire.FunctionCall{Arguments: p}}}
 		} else {
 			d.Content = &p
 		}
-		if !send([]chunkChoice{{Delta: d}}, nil) {
+		if !send([]chatwire.ChunkChoice{{Delta: d}}, nil) {
 			return
 		}
 	}
 	finish := a.finish
-	if !send([]chunkChoice{{Delta: delta{}, FinishReason: &finish}}, nil) {
+	if !send([]chatwire.ChunkChoice{{Delta: chatwire.Delta{}, FinishReason: &finish}}, nil) {
 		return
 	}
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {

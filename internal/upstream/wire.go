@@ -5,18 +5,30 @@ import (
 	"strings"
 )
 
-// The OpenAI chat-completions wire format, as much of it as openai-go v3
-// sends and parses. Field names and shapes follow openai-go's
-// ChatCompletionNewParams, ChatCompletion and ChatCompletionChunk.
+// The OpenAI chat-completions request as the demo upstream reads it; the
+// responses it writes are internal/chatwire's. Field names and shapes
+// follow openai-go's ChatCompletionNewParams.
 
 // chatRequest is the request body; unknown fields (temperature,
 // max_completion_tokens, ...) are accepted and ignored.
 type chatRequest struct {
-	Model         string         `json:"model"`
-	Messages      []chatMessage  `json:"messages"`
-	Stream        bool           `json:"stream"`
-	StreamOptions *streamOptions `json:"stream_options"`
-	Tools         []tool         `json:"tools"`
+	Model          string          `json:"model"`
+	Messages       []chatMessage   `json:"messages"`
+	Stream         bool            `json:"stream"`
+	StreamOptions  *streamOptions  `json:"stream_options"`
+	Tools          []tool          `json:"tools"`
+	ToolChoice     json.RawMessage `json:"tool_choice"`
+	ResponseFormat *responseFormat `json:"response_format"`
+}
+
+// responseFormat is response_format: text, json_object or json_schema.
+type responseFormat struct {
+	Type       string `json:"type"`
+	JSONSchema *struct {
+		Name   string          `json:"name"`
+		Schema json.RawMessage `json:"schema"`
+		Strict bool            `json:"strict"`
+	} `json:"json_schema"`
 }
 
 type streamOptions struct {
@@ -55,76 +67,9 @@ func (m chatMessage) text() string {
 type tool struct {
 	Type     string `json:"type"`
 	Function struct {
-		Name string `json:"name"`
+		Name       string          `json:"name"`
+		Parameters json.RawMessage `json:"parameters"`
 	} `json:"function"`
-}
-
-// chatCompletion is the non-streamed response ("chat.completion").
-type chatCompletion struct {
-	ID      string   `json:"id"`
-	Object  string   `json:"object"`
-	Created int64    `json:"created"`
-	Model   string   `json:"model"`
-	Choices []choice `json:"choices"`
-	Usage   usage    `json:"usage"`
-}
-
-type choice struct {
-	Index        int             `json:"index"`
-	Message      responseMessage `json:"message"`
-	FinishReason string          `json:"finish_reason"`
-	Logprobs     *struct{}       `json:"logprobs"` // always null
-}
-
-type responseMessage struct {
-	Role string `json:"role"`
-	// Content is null when the model answered with tool calls only.
-	Content   *string    `json:"content"`
-	Refusal   *string    `json:"refusal"` // always null
-	ToolCalls []toolCall `json:"tool_calls,omitempty"`
-}
-
-type toolCall struct {
-	// Index is set only in streamed deltas.
-	Index    *int         `json:"index,omitempty"`
-	ID       string       `json:"id,omitempty"`
-	Type     string       `json:"type,omitempty"`
-	Function functionCall `json:"function"`
-}
-
-type functionCall struct {
-	Name      string `json:"name,omitempty"`
-	Arguments string `json:"arguments"`
-}
-
-type usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
-}
-
-// chatChunk is one streamed event ("chat.completion.chunk").
-type chatChunk struct {
-	ID      string        `json:"id"`
-	Object  string        `json:"object"`
-	Created int64         `json:"created"`
-	Model   string        `json:"model"`
-	Choices []chunkChoice `json:"choices"`
-	// Usage is null on every chunk but the last, which has no choices.
-	Usage *usage `json:"usage"`
-}
-
-type chunkChoice struct {
-	Index        int       `json:"index"`
-	Delta        delta     `json:"delta"`
-	FinishReason *string   `json:"finish_reason"`
-	Logprobs     *struct{} `json:"logprobs"`
-}
-
-type delta struct {
-	Role      string     `json:"role,omitempty"`
-	Content   *string    `json:"content,omitempty"`
-	ToolCalls []toolCall `json:"tool_calls,omitempty"`
 }
 
 // modelList is the GET /v1/models response.
