@@ -17,6 +17,9 @@ type TableDiff struct {
 	To   int64 `json:"to"`
 	// Buckets holds every bucket of either table, by name.
 	Buckets []BucketDiff `json:"buckets"`
+	// Policy is the change in the local model and the per-prompt policy;
+	// nil when neither version has either.
+	Policy *PolicyDiff `json:"policy,omitempty"`
 }
 
 // Changed returns the buckets whose candidates differ.
@@ -100,6 +103,7 @@ func Diff(a, b Version) TableDiff {
 		bd.Prediction = predict(name, first(bd.Before), first(bd.After), a.Provenance, b.Provenance)
 		d.Buckets = append(d.Buckets, bd)
 	}
+	d.Policy = diffPolicy(a, b)
 	return d
 }
 
@@ -216,7 +220,11 @@ func (d TableDiff) WriteText(w io.Writer) error {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "routing table v%d -> v%d: %d of %d buckets changed\n", d.From, d.To, len(changed), len(d.Buckets))
+	policy := ""
+	if d.Policy != nil && d.Policy.Changed() {
+		policy = "; per-prompt policy changed"
+	}
+	fmt.Fprintf(tw, "routing table v%d -> v%d: %d of %d buckets changed%s\n", d.From, d.To, len(changed), len(d.Buckets), policy)
 	for _, b := range changed {
 		fmt.Fprintf(tw, "\n%s\n", b.Bucket)
 		fmt.Fprintf(tw, "  before:\t%s%s\n", chain(b.Before), inherited(b.BeforeFrom))
@@ -256,7 +264,11 @@ func (d TableDiff) WriteText(w io.Writer) error {
 	if len(unchanged) > 0 {
 		fmt.Fprintf(tw, "\nunchanged: %s\n", strings.Join(unchanged, ", "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	d.Policy.writeText(w)
+	return nil
 }
 
 func chain(models []string) string {

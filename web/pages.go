@@ -23,6 +23,19 @@ func parseTemplates() map[string]*template.Template {
 		"rate":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"chain": func(ms []string) string { return strings.Join(ms, " > ") },
 		"join":  func(ms []string) string { return strings.Join(ms, ", ") },
+		// policy is a version's per-prompt policy in a few words.
+		"policy": func(p *router.PromptPolicy) string {
+			if p == nil {
+				return "none (the bucket table routes)"
+			}
+			return p.Point.String() + " over " + strings.Join(p.Models, " < ")
+		},
+		"short": func(digest string) string {
+			if digest == "" {
+				return "(none)"
+			}
+			return digest[:min(12, len(digest))]
+		},
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "-"

@@ -13,9 +13,11 @@ func TestAdminPages(t *testing.T) {
 		want   []string
 	}{
 		{"/admin", 200, []string{`id="active-version"`, ">v2<", "$0.001234", "$0.008766", "87.7%", "$0.002234", "openai", "&lt;b&gt;demo&lt;/b&gt;.jsonl"}},
-		{"/admin/versions/2", 200, []string{"gpt-4o-mini &gt; llama-3.1-8b-instant", "0.950", "$0.000040", "target"}},
+		{"/admin/versions/2", 200, []string{"gpt-4o-mini &gt; llama-3.1-8b-instant", "0.950", "$0.000040", "target",
+			`id="policy"`, "gap 0.120 (keep 95% of gpt-4o; predicted quality 96.2%, cost 41.0%) over llama-3.1-8b-instant &lt; gpt-4o-mini &lt; gpt-4o", "margin 0.012 on 800 prompts"}},
 		{"/admin/versions/1", 200, []string{"No fitted statistics"}},
-		{"/admin/diff?a=1&b=2", 200, []string{"1 of 2 buckets changed", `class="changed first-choice"`, "llama-3.1-8b-instant &rarr; gpt-4o-mini", "Unchanged: complex", "Predicted quality 0.700 &rarr; 0.950"}},
+		{"/admin/diff?a=1&b=2", 200, []string{"1 of 2 buckets changed; per-prompt policy changed", "<code>(none)</code> &rarr; <code>0123456789ab</code>",
+			"none (the bucket table routes) &rarr; gap 0.120 (keep 95% of gpt-4o; predicted quality 96.2%, cost 41.0%)", `class="changed first-choice"`, "llama-3.1-8b-instant &rarr; gpt-4o-mini", "Unchanged: complex", "Predicted quality 0.700 &rarr; 0.950"}},
 		{"/admin/diff", 200, []string{"v1</a> &rarr; <a href=\"/admin/versions/2\">v2"}},
 		{"/admin/versions/9", 404, []string{"no routing-table version 9"}},
 		{"/admin/versions/x", 400, []string{"want a positive version number"}},

@@ -161,10 +161,10 @@ func (t tableCommand) list(ctx context.Context) error {
 		return t.writeJSON(vs)
 	}
 	tw := tabwriter.NewWriter(t.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSTATUS\tSOURCE\tPARENT\tCREATED\tBUCKETS\tSAMPLES\tNOTE")
+	fmt.Fprintln(tw, "VERSION\tSTATUS\tSOURCE\tPARENT\tCREATED\tBUCKETS\tROUTING\tSAMPLES\tNOTE")
 	for _, v := range vs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", v.ID, v.Status, v.Source, parentOf(v),
-			v.CreatedAt.UTC().Format("2006-01-02 15:04"), len(v.Table), samplesOf(v), oneLine(v.Note, 60))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", v.ID, v.Status, v.Source, parentOf(v),
+			v.CreatedAt.UTC().Format("2006-01-02 15:04"), len(v.Table), routingOf(v), samplesOf(v), oneLine(v.Note, 60))
 	}
 	return tw.Flush()
 }
@@ -186,6 +186,15 @@ func (t tableCommand) show(ctx context.Context, ref string) error {
 		fmt.Fprintf(tw, "data: %s to %s, %d samples\n", p.WindowFrom.Format(time.RFC3339), p.WindowTo.Format(time.RFC3339), p.Samples)
 	} else if p.Samples > 0 {
 		fmt.Fprintf(tw, "data: %d samples\n", p.Samples)
+	}
+	if d := v.Provenance.LocalModel; d != "" {
+		fmt.Fprintf(tw, "local model: %s\n", d)
+	}
+	if p := v.Policy; p != nil {
+		fmt.Fprintf(tw, "per-prompt policy: %s over %s (the bucket table below is the fallback)\n", p.Point, strings.Join(p.Models, " < "))
+		if op := p.Point; op.Margin > 0 || op.Samples > 0 {
+			fmt.Fprintf(tw, "  chosen with margin %.3f on %d prompts\n", op.Margin, op.Samples)
+		}
 	}
 	buckets := make([]string, 0, len(v.Table))
 	for b := range v.Table {
@@ -296,6 +305,15 @@ func orDash(id int64) string {
 		return "-"
 	}
 	return strconv.FormatInt(id, 10)
+}
+
+// routingOf says what routes a version's auto requests: its per-prompt
+// policy's rule and parameter, or its bucket table.
+func routingOf(v router.Version) string {
+	if v.Policy == nil {
+		return "table"
+	}
+	return fmt.Sprintf("%s %.3f", v.Policy.Point.Rule, v.Policy.Point.Param)
 }
 
 func samplesOf(v router.Version) string {

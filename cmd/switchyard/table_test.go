@@ -152,3 +152,62 @@ func TestTableCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTablePolicy: show, diff, promote and rollback cover a version's
+// local model and per-prompt policy, not only its bucket table.
+func TestTablePolicy(t *testing.T) {
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	ctx := context.Background()
+	st := openTestStore(t, dbURL)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	table := router.Table{"simple": {"gpt-4o-mini", "gpt-4o"}, "moderate": {"gpt-4o"}, "complex": {"gpt-4o"}}
+	if _, err := st.SeedVersion(ctx, table); err != nil {
+		t.Fatal(err)
+	}
+	digest := strings.Repeat("ab", 32)
+	v2, err := st.CreateVersion(ctx, router.Version{ParentID: 1, Source: "learner", Table: table,
+		Policy: &router.PromptPolicy{Models: []string{"gpt-4o-mini", "gpt-4o"}, Point: router.OperatingPoint{
+			Rule: router.RuleGap, Param: 0.12, KeepQuality: 0.95, Baseline: "gpt-4o", QualityShare: 0.962, CostShare: 0.41, Margin: 0.012, Samples: 800}},
+		Provenance: router.Provenance{LocalModel: digest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(args ...string) string {
+		t.Helper()
+		out, err := runTable(t, dbURL, args...)
+		if err != nil {
+			t.Fatalf("table %v: %v", args, err)
+		}
+		return out
+	}
+	contains := func(what, out string, wants ...string) {
+		t.Helper()
+		for _, w := range wants {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s lacks %q:\n%s", what, w, out)
+			}
+		}
+	}
+	contains("list", must("list"), "ROUTING", "gap 0.120", "table")
+	contains("show 2", must("show", fmt.Sprint(v2.ID)), "local model: "+digest, "per-prompt policy: gap 0.120 (keep 95% of gpt-4o; predicted quality 96.2%, cost 41.0%)",
+		"gpt-4o-mini < gpt-4o", "margin 0.012 on 800 prompts")
+	var d router.TableDiff
+	if err := json.Unmarshal([]byte(must("diff", "1", "2", "--json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Policy == nil || !d.Policy.ModelChanged || !d.Policy.PointChanged || d.Policy.After == nil || d.Policy.After.Point.CostShare != 0.41 {
+		t.Errorf("diff 1 2 --json policy = %+v, want the model and point added with the replay's cost share", d.Policy)
+	}
+	contains("promote 2", must("promote", "2"), "promoted version 2 (was 1)", "per-prompt policy changed",
+		"local model:     (none) -> abababababab", "replay predicted: (none) -> quality 96.2%, cost 41.0% of gpt-4o", "bucket table -> per-prompt policy")
+	active, err := st.ActiveVersion(ctx)
+	if err != nil || active.Policy == nil || active.Provenance.LocalModel != digest {
+		t.Fatalf("active after promote = %+v (%v), want v2's policy and model", active, err)
+	}
+	contains("rollback", must("rollback"), "rolled back to version 1 (was 2)", "abababababab -> (none)", "per-prompt policy -> bucket table")
+	if active, err = st.ActiveVersion(ctx); err != nil || active.ID != 1 || active.Policy != nil {
+		t.Errorf("active after rollback = v%d policy %+v (%v), want v1 without one", active.ID, active.Policy, err)
+	}
+}
