@@ -34,7 +34,7 @@ func TestDiffPolicy(t *testing.T) {
 		{name: "policy removed (rollback)", a: withModel(Version{ID: 3, Table: testTable, Policy: pol(0.15, 0.953, 0.35)}, "bbbbbbbbbbbbbbbb"), b: base,
 			model: true, point: true, models: true, text: []string{"bbbbbbbbbbbb -> (none)", "per-prompt policy -> bucket table"}},
 		{name: "unchanged", a: withModel(Version{ID: 2, Table: testTable, Policy: pol(0.1, 0.961, 0.42)}, "aaaaaaaaaaaaaaaa"),
-			b: withModel(Version{ID: 3, Table: testTable, Policy: pol(0.1, 0.96, 0.41)}, "aaaaaaaaaaaaaaaa"),
+			b:    withModel(Version{ID: 3, Table: testTable, Policy: pol(0.1, 0.96, 0.41)}, "aaaaaaaaaaaaaaaa"),
 			text: []string{"per-prompt policy: unchanged (gap 0.100"}, notText: []string{"policy changed"}},
 	}
 	for _, tt := range tests {
