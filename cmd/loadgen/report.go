@@ -68,7 +68,7 @@ func printRows(w io.Writer, rows []row) {
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| target | load | sent | success | refused | answered/s | p50 µs | p99 µs | added p50 / p99 µs | refused p99 µs | CPU µs/req | peak RSS MB | records / accepted |")
+	fmt.Fprintln(w, "| target | load | sent | success | refused | answered/s | p50 µs | p99 µs | added p50 / p99 µs | server p99 µs: answered / refused | CPU µs/req | peak RSS MB | records / accepted |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		added := "-"
@@ -79,9 +79,9 @@ func printRows(w io.Writer, rows []row) {
 		if r.records >= 0 {
 			recs = fmt.Sprintf("%d / %d", r.records, r.res.OK)
 		}
-		refused := "-"
+		refused := us(loadgen.Percentile(r.res.Service, 99)) + " / -"
 		if r.res.Refused > 0 {
-			refused = us(loadgen.Percentile(r.res.RefusedL, 99))
+			refused = us(loadgen.Percentile(r.res.Service, 99)) + " / " + us(loadgen.Percentile(r.res.RefusedService, 99))
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %.3f | %d | %.0f | %s | %s | %s | %s | %.0f | %.0f | %s |\n",
 			r.target, r.rate, r.res.Sent, r.res.SuccessShare(), r.res.Refused, r.res.Throughput(),

@@ -11,6 +11,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"sync"
 	"time"
@@ -45,6 +46,13 @@ type Result struct {
 	Elapsed  time.Duration // first scheduled send to last answer
 	Latency  []time.Duration
 	RefusedL []time.Duration
+	// Service holds, for answered and refused requests, the time from
+	// the client having a connection to the whole answer read: the
+	// server's part, without the time a request waited in the client
+	// for a connection (which grows without bound when the offered rate
+	// exceeds what the machine can send).
+	Service        []time.Duration
+	RefusedService []time.Duration
 }
 
 // Throughput is the answered (2xx) requests per second.
@@ -96,7 +104,7 @@ func Run(ctx context.Context, opts Options) Result {
 		mu  sync.Mutex
 		res Result
 	)
-	observe := func(scheduled time.Time, code int, err error) {
+	observe := func(scheduled time.Time, service time.Duration, code int, err error) {
 		d := time.Since(scheduled)
 		mu.Lock()
 		defer mu.Unlock()
@@ -106,16 +114,18 @@ func Run(ctx context.Context, opts Options) Result {
 		case code >= 200 && code < 300:
 			res.OK++
 			res.Latency = append(res.Latency, d)
+			res.Service = append(res.Service, service)
 		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 			res.Refused++
 			res.RefusedL = append(res.RefusedL, d)
+			res.RefusedService = append(res.RefusedService, service)
 		default:
 			res.Failed++
 		}
 	}
 	send := func(i int, scheduled time.Time) {
-		code, err := post(ctx, client, opts.URL, opts.Body(i))
-		observe(scheduled, code, err)
+		code, service, err := post(ctx, client, opts.URL, opts.Body(i))
+		observe(scheduled, service, code, err)
 	}
 
 	start := time.Now()
@@ -159,24 +169,29 @@ func Run(ctx context.Context, opts Options) Result {
 	res.Elapsed = time.Since(start)
 	slices.Sort(res.Latency)
 	slices.Sort(res.RefusedL)
+	slices.Sort(res.Service)
+	slices.Sort(res.RefusedService)
 	return res
 }
 
 // post sends body and reads the whole answer, so the connection is
-// reused and the server's last byte is part of the latency.
-func post(ctx context.Context, client *http.Client, url string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+// reused and the server's last byte is part of the latency. service is
+// the time from having a connection to the last byte.
+func post(ctx context.Context, client *http.Client, url string, body []byte) (code int, service time.Duration, err error) {
+	var got time.Time
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { got = time.Now() }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, time.Since(got), nil
 }

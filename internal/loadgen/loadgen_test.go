@@ -65,12 +65,16 @@ func TestRunCounts(t *testing.T) {
 	if fixed.Sent != 30 || fixed.OK+fixed.Refused+fixed.Failed != 30 {
 		t.Errorf("fixed rate: sent %d, ok %d, refused %d, failed %d; want 30 sent, each counted once", fixed.Sent, fixed.OK, fixed.Refused, fixed.Failed)
 	}
-	if fixed.OK != 10 || fixed.Refused != 10 || len(fixed.Latency) != 10 || len(fixed.RefusedL) != 10 {
+	if fixed.OK != 10 || fixed.Refused != 10 || len(fixed.Latency) != 10 || len(fixed.RefusedL) != 10 || len(fixed.Service) != 10 || len(fixed.RefusedService) != 10 {
 		t.Errorf("fixed rate: ok %d, refused %d, latencies %d/%d; want 10 of each", fixed.OK, fixed.Refused, len(fixed.Latency), len(fixed.RefusedL))
 	}
 
 	sat := Run(context.Background(), Options{URL: srv.URL, Body: body, Conns: 4, Duration: time.Second, MaxRequests: 60})
 	if sat.Sent != 60 || sat.OK+sat.Refused+sat.Failed != 60 {
 		t.Errorf("saturation: sent %d, counted %d; want 60", sat.Sent, sat.OK+sat.Refused+sat.Failed)
+	}
+	// The server's part of a request never exceeds the whole.
+	if Percentile(fixed.Service, 100) > Percentile(fixed.Latency, 100) {
+		t.Errorf("service max %v > latency max %v", Percentile(fixed.Service, 100), Percentile(fixed.Latency, 100))
 	}
 }
