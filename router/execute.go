@@ -11,6 +11,12 @@ import (
 // execute tries candidates in order until one answers.
 func (s *Service) execute(ctx context.Context, req Request, p *plan) (Reply, error) {
 	return s.each(ctx, p, func(ctx context.Context, c Completer, name string, att *Attempt) (Reply, bool, error) {
+		if st, ok := c.(Streamer); ok {
+			// Streamed and assembled, so that the first-byte timer watches
+			// the first chunk rather than the whole answer.
+			reply, _, err := s.streamAttempt(ctx, st, req.call(name), att, &p.res, assembler{}, s.timeout)
+			return reply, false, err
+		}
 		reply, err := s.attempt(ctx, c, req.call(name), att)
 		return reply, false, err
 	})

@@ -150,6 +150,7 @@ type Service struct {
 	recorder   Recorder
 	baseline   string
 	timeout    time.Duration
+	firstByte  time.Duration
 	log        *slog.Logger
 	now        func() time.Time
 	newID      func() string
@@ -177,9 +178,15 @@ type Options struct {
 	Baseline   string        // model whose cost savings are measured against
 	Version    Version       // the routing table to start with
 	Timeout    time.Duration // per attempt; zero means 60s
-	Logger     *slog.Logger
-	Now        func() time.Time
-	NewID      func() string
+	// FirstByteTimeout bounds an attempt's wait for the provider's first
+	// chunk (FAULTS.md F3); zero or more than Timeout means Timeout.
+	// Completers that stream are called streamed even for a whole answer,
+	// so the timer watches the first chunk and never cuts an answer that
+	// is slow only because it is long.
+	FirstByteTimeout time.Duration
+	Logger           *slog.Logger
+	Now              func() time.Time
+	NewID            func() string
 	// Explore is the exploration budget: the average share of routed
 	// requests sent first to another of their candidates, so the learner
 	// keeps evidence about models routing is not choosing. It is spent
@@ -220,6 +227,10 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if s.timeout <= 0 {
 		s.timeout = 60 * time.Second
+	}
+	s.firstByte = opts.FirstByteTimeout
+	if s.firstByte <= 0 || s.firstByte > s.timeout {
+		s.firstByte = s.timeout
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

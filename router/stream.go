@@ -69,9 +69,18 @@ type StreamWriter interface {
 // Errors that stop a stream from our side, told apart through
 // context.Cause.
 var (
-	errIdle     = errors.New("stream idle")
-	errFinished = errors.New("stream finished without [DONE]")
+	errIdle      = errors.New("stream idle")
+	errFinished  = errors.New("stream finished without [DONE]")
+	errFirstByte = errors.New("no first byte")
+	errAttempt   = errors.New("attempt timeout")
 )
+
+// assembler is the StreamWriter of a whole answer called streamed: the
+// chunks are collected by streamAttempt, nothing is written anywhere.
+type assembler struct{}
+
+func (assembler) Start(Result) error { return nil }
+func (assembler) Write(Chunk) error  { return nil }
 
 // ServeStream answers req as a stream written to w. Until w.Start the
 // request falls over to the next candidate like Serve; after it, a broken
@@ -93,7 +102,7 @@ func (s *Service) ServeStream(ctx context.Context, req Request, w StreamWriter) 
 func (s *Service) executeStream(ctx context.Context, req Request, p *plan, w StreamWriter) (Reply, error) {
 	return s.each(ctx, p, func(ctx context.Context, c Completer, name string, att *Attempt) (Reply, bool, error) {
 		if st, ok := c.(Streamer); ok {
-			return s.streamAttempt(ctx, st, req.call(name), att, &p.res, w)
+			return s.streamAttempt(ctx, st, req.call(name), att, &p.res, w, 0)
 		}
 		return s.wholeAttempt(ctx, c, req.call(name), att, &p.res, w)
 	})
@@ -137,14 +146,21 @@ func (s *Service) start(res *Result, att Attempt, w StreamWriter) error {
 // streamAttempt streams one call to w and fills att. Chunks are held back
 // until one carries content, so a stream that breaks before saying
 // anything can still fall over. It reports whether w.Start was called.
-func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att *Attempt, res *Result, w StreamWriter) (Reply, bool, error) {
+// A positive total bounds the whole attempt (a whole answer called
+// streamed keeps attempt_timeout's meaning); a client's stream is bounded
+// only by its gaps.
+func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att *Attempt, res *Result, w StreamWriter, total time.Duration) (Reply, bool, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	// One watchdog for the whole attempt: s.timeout to the first chunk
-	// and between chunks (FAULTS.md F3, F5), usageGrace after the finish
+	// One watchdog for the gaps: s.firstByte to the first chunk (FAULTS.md
+	// F3), s.timeout between chunks (F5), usageGrace after the finish
 	// reason (F7). Cancelling actx unblocks Recv.
-	dog := newWatchdog(s.timeout, cancel)
+	dog := newWatchdog(s.firstByte, errFirstByte, cancel)
 	defer dog.stop()
+	if total > 0 {
+		stop := time.AfterFunc(total, func() { cancel(errAttempt) })
+		defer stop.Stop()
+	}
 
 	t0 := s.now()
 	var (
@@ -249,6 +265,12 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 	att.Cost = s.models[call.Model].Cost(reply.PromptTokens, reply.CompletionTokens)
 
 	switch {
+	case err != nil && errors.Is(cause, errFirstByte):
+		// A silent model stays silent: the executor moves on without a
+		// retry (not wrapping err, as below).
+		err = &CallError{Outcome: OutcomeTimeout, Message: fmt.Sprintf("no first byte within %s", s.firstByte), Err: errFirstByte}
+	case err != nil && errors.Is(cause, errAttempt):
+		err = &CallError{Outcome: OutcomeTimeout, Message: fmt.Sprintf("no whole answer within %s", total), Err: errAttempt}
 	case err != nil && errors.Is(cause, errIdle):
 		// Not wrapping err: its context.Canceled would make the record
 		// say the client left.
@@ -283,8 +305,8 @@ type watchdog struct {
 	cancel context.CancelCauseFunc
 }
 
-func newWatchdog(d time.Duration, cancel context.CancelCauseFunc) *watchdog {
-	w := &watchdog{cause: errIdle, cancel: cancel}
+func newWatchdog(d time.Duration, cause error, cancel context.CancelCauseFunc) *watchdog {
+	w := &watchdog{cause: cause, cancel: cancel}
 	w.timer = time.AfterFunc(d, w.fire)
 	return w
 }

@@ -164,9 +164,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Predictor:  predictor,
 		LabelShare: cfg.Classifier.Local.LabelShare,
 		Timeout:    cfg.Server.AttemptTimeout,
-		Explore:    cfg.Exploration,
-		Rand:       seededRand(cfg.ExplorationSeed),
-		Logger:     log,
+		// A silent upstream costs seconds, not the attempt timeout.
+		FirstByteTimeout: cfg.Server.FirstByteTimeout,
+		Explore:          cfg.Exploration,
+		Rand:             seededRand(cfg.ExplorationSeed),
+		Logger:           log,
 	})
 	if err != nil {
 		rec.Close(ctx)
