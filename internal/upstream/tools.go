@@ -44,7 +44,7 @@ func (req chatRequest) toolToCall() *tool {
 // callTool turns a text answer into a call of t with schema-valid
 // arguments.
 func callTool(a answer, t *tool) answer {
-	args, _ := json.Marshal(example(t.Function.Parameters, a.content, 0))
+	args, _ := json.Marshal(example(t.Function.Parameters, a.content))
 	a.toolCall = &chatwire.FunctionCall{Name: t.Function.Name, Arguments: string(args)}
 	a.finish = "tool_calls"
 	a.usage = chatwire.NewUsage(a.usage.PromptTokens, max(1, len(args)/4))
@@ -66,7 +66,7 @@ func structured(a answer, rf *responseFormat) answer {
 		if rf.JSONSchema != nil {
 			schema = rf.JSONSchema.Schema
 		}
-		v = example(schema, a.content, 0)
+		v = example(schema, a.content)
 	default:
 		return a
 	}
@@ -79,9 +79,9 @@ func structured(a answer, rf *responseFormat) answer {
 // an object (strict schemas require all), one item of an array, the
 // first of an enum or a union. text fills the first string met; later
 // strings get a short placeholder.
-func example(raw json.RawMessage, text string, depth int) any {
+func example(raw json.RawMessage, text string) any {
 	used := false
-	return exampleOf(raw, raw, &text, &used, depth)
+	return exampleOf(raw, raw, &text, &used, 0)
 }
 
 func exampleOf(root, raw json.RawMessage, text *string, used *bool, depth int) any {
