@@ -66,6 +66,11 @@ type Record struct {
 	Traffic Traffic
 	// Filtered are the candidates routing dropped for a capability.
 	Filtered []Filtered
+	// Key names the API key the request came with; empty without keys.
+	Key string
+	// Budget is BudgetPacing when the key's budget moved the request to
+	// cheaper models, else empty.
+	Budget string
 }
 
 // Traffic tells the learner which class of traffic a request was.
@@ -85,6 +90,10 @@ func TrafficOf(req Request, res Result) Traffic {
 		ToolCallAnswer: len(res.ToolCalls) > 0,
 	}
 }
+
+// BudgetPacing is Record.Budget for a request routed cheaper to keep its
+// key's budget on pace; it is also the x-switchyard-budget header's value.
+const BudgetPacing = "pacing"
 
 // Spend is the cost summary of one day (UTC).
 type Spend struct {

@@ -112,6 +112,12 @@ type Request struct {
 	// Options are tools, response format and the rest of the
 	// chat-completions surface, passed on to the model.
 	Options ChatOptions
+	// Key names the API key the request came with (package keys); it is
+	// recorded so spend can be reported per key. Empty without keys.
+	Key string
+	// Pacing relaxes routing for a key spending ahead of its budget's
+	// pace, and caps the request's expected cost (router/pacing.go).
+	Pacing Pacing
 }
 
 // Result is a served request.
@@ -140,6 +146,9 @@ type Result struct {
 	// the first configured model that can was used instead.
 	Filtered  []Filtered
 	Escalated bool
+	// Paced says Request.Pacing moved the request to cheaper models than
+	// the table's first choice.
+	Paced bool
 }
 
 // Service classifies, routes, executes and records requests.
@@ -346,8 +355,10 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		}
 		if byPolicy {
 			p.candidates, a.RoutedBy = order, RoutedByPolicy
+			p.candidates, p.res.Paced = relaxPolicy(r.picker, pred, order, req.Pacing, s.models, a, p.promptTokens)
 		} else {
 			p.candidates, a.RoutedBy = r.version.Table.Candidates(a), RoutedByTable
+			p.candidates, p.res.Paced = relax(r.version.Table, a, req.Pacing, s.models, p.promptTokens)
 		}
 		p.res.Analysis = a
 		if p.candidates, err = s.filterCapable(req, p.candidates, &p, false); err != nil {
@@ -381,6 +392,11 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	if auto && !s.anyFits(p.candidates, p.promptTokens) {
 		return p, Errorf(KindInvalid, "messages", "prompt of about %d tokens exceeds the context window of every candidate model for a %s prompt (%s)", p.promptTokens, p.res.Analysis.Complexity, strings.Join(p.candidates, ", "))
 	}
+	capped, err := capCost(p.candidates, req.Pacing, s.models, p.promptTokens, p.res.Analysis.EstimatedTokens)
+	if err != nil {
+		return p, err
+	}
+	p.candidates = capped
 	if len(p.candidates) > 0 {
 		p.res.EstimatedCost = s.models[p.candidates[0]].Cost(p.promptTokens, p.res.Analysis.EstimatedTokens)
 	}
@@ -462,6 +478,10 @@ func (s *Service) record(req Request, prompt string, res Result, reply Reply, er
 		Explored:         res.Explored,
 		Traffic:          TrafficOf(req, res),
 		Filtered:         res.Filtered,
+		Key:              req.Key,
+	}
+	if res.Paced {
+		rec.Budget = BudgetPacing
 	}
 	if res.Model != "" {
 		rec.Provider = s.models[res.Model].Provider

@@ -44,6 +44,8 @@ commands:
                                               drive a running service with a dataset's prompts (and their outcomes as feedback)
   dataset   import --format F IN OUT          convert a public routing dataset (routellm, routerbench, llmrouter)
   learn     [--dry-run] [--config F] [--json]   fit a routing table from recorded outcomes now, gate it, promote it if better
+  keys      create --name N [--budget USD --period day|week|month] [--rpm N] [--tpm N] [--max-in-flight N] [--keep-quality Q]
+            |list|show N|update N [flags]|revoke N   API keys: budgets, limits, spend this period
   eval      --dataset F [--prices P] [--policy P]... [--train-frac 0.5] [--seed 1] [--json] [--report DIR]
                                               replay a labeled dataset through routing policies, offline
 
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return evalCmd(ctx, rest, getenv, stdout, stderr)
 	case "learn":
 		return learnCmd(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

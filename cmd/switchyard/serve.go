@@ -21,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/internal/recorder"
 	"github.com/switchyard/switchyard/internal/schedule"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/keys"
 	"github.com/switchyard/switchyard/router"
 	"github.com/switchyard/switchyard/web"
 )
@@ -141,6 +142,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	rec := recorder.New(st, recorder.Options{Logger: log})
+	gate := newGate(ctx, cfg, st, log)
 	// Feedback may beat its request's row to the database; the recent
 	// ids let /feedback know the request exists meanwhile.
 	var svc *router.Service
@@ -153,7 +155,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TableVersion: func() int64 { return svc.Version().ID },
 		BucketPSI:    bucketPSI(st, log),
 	})
-	recent := httpapi.NewRecentIDs(mx.Recorder(rec), recentIDs)
+	recent := httpapi.NewRecentIDs(gate.Recorder(mx.Recorder(rec)), recentIDs)
 	svc, err = router.NewService(router.Options{
 		Models:     cfg.Catalog(),
 		Completers: completers,
@@ -193,6 +195,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Metrics:        mx.Handler(),
 		Admin:          admin,
 		Baseline:       cfg.Baseline,
+		Keys:           gate,
+		RequireKeys:    cfg.Server.RequireKeys,
+		AdminToken:     cfg.Server.AdminToken,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
 		RequestTimeout: cfg.Server.RequestTimeout,
 		MaxInFlight:    cfg.Server.MaxInFlight,
@@ -258,6 +263,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(watchDone)
 		watchTable(bg, st, svc, activate, log)
 	}()
+	// Key usage keeps syncing until the last request is served; its
+	// final sync runs when gateCtx ends.
+	gateCtx, stopGate := context.WithCancel(context.WithoutCancel(ctx))
+	gateDone := make(chan struct{})
+	go func() {
+		defer close(gateDone)
+		gate.Run(gateCtx, cfg.Keys.SyncInterval)
+	}()
+	defer func() { stopGate(); <-gateDone }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -280,6 +294,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	cancelled := drain(shutdownCtx, api, srv, cancelRequests, cfg.Server.ShutdownTimeout, log)
+	stopGate()
+	<-gateDone
 	stopBG()
 	<-watchDone
 	// A learner run finishes (or is cancelled) before the database closes.
@@ -378,4 +394,27 @@ func seededRand(seed uint64) func() float64 {
 		defer mu.Unlock()
 		return r.Float64()
 	}
+}
+
+// newGate returns the API-key gate, its keys loaded. A database that
+// cannot be read now leaves it knowing no key until the next sync: with
+// keys required, requests get 401 meanwhile rather than going unchecked.
+func newGate(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) *keys.Gate {
+	gate := keys.NewGate(keys.Options{
+		Store: st,
+		Pacing: keys.Pacing{
+			Goal:      cfg.Routing.KeepQuality,
+			Floor:     cfg.Keys.KeepQualityFloor,
+			StepShare: cfg.Keys.PaceStep,
+			MaxSteps:  cfg.Keys.MaxSteps,
+		},
+		Logger: log,
+	})
+	if err := gate.Sync(ctx); err != nil {
+		log.Warn("load API keys", "err", err)
+	}
+	if !cfg.Server.RequireKeys {
+		log.Warn("API keys are not required (server.require_keys is off): anyone who reaches the port can spend")
+	}
+	return gate
 }

@@ -42,6 +42,8 @@ type Config struct {
 	ExplorationSeed uint64 `yaml:"exploration_seed"`
 	// Learner is the nightly learner; absent keys take DefaultLearner's.
 	Learner Learner `yaml:"learner"`
+	// Keys configures API keys' budgets; absent keys take DefaultKeys's.
+	Keys Keys `yaml:"keys"`
 
 	// DatabaseURL comes from DATABASE_URL, not from the file; empty means
 	// the embedded SQLite database under ./data/.
@@ -78,6 +80,35 @@ type Server struct {
 	// separate loopback listener for profiling under load; empty (the
 	// default) serves nothing.
 	PprofAddr string `yaml:"pprof_addr"`
+	// RequireKeys makes /ask, /v1/* and /feedback take only requests
+	// with a live API key (switchyard keys create). The embedded
+	// production config turns it on; a file that says nothing leaves it
+	// off, and serve warns.
+	RequireKeys bool `yaml:"require_keys"`
+}
+
+// Keys configures API keys' budgets and shared counters (package keys).
+type Keys struct {
+	// SyncInterval is how often each replica adds its usage counts to the
+	// shared ones and reads everyone's, and reloads keys (a revocation
+	// takes effect within it). Two replicas may overspend a budget by
+	// about this long of traffic.
+	SyncInterval time.Duration `yaml:"sync_interval"`
+	// KeepQualityFloor is the quality goal pacing relaxes a key to at
+	// most, for keys that set no --keep-quality.
+	KeepQualityFloor float64 `yaml:"keep_quality_floor"`
+	// PaceStep is how far ahead of pace, as a share of the budget, each
+	// further relaxation step is taken.
+	PaceStep float64 `yaml:"pace_step"`
+	// MaxSteps is the relaxation step at which the floor is reached (a
+	// complexity level per step with a bucket table).
+	MaxSteps int `yaml:"max_steps"`
+}
+
+// DefaultKeys syncs every second, floor 0.8, a step per 10% ahead, two
+// steps.
+func DefaultKeys() Keys {
+	return Keys{SyncInterval: time.Second, KeepQualityFloor: 0.8, PaceStep: 0.1, MaxSteps: 2}
 }
 
 // Provider is one OpenAI-compatible endpoint.
@@ -216,6 +247,7 @@ func parse(b []byte, getenv func(string) string, requireKeys bool) (*Config, err
 		Learner:    DefaultLearner(),
 		Classifier: Classifier{Local: DefaultLocal()},
 		Routing:    Routing{KeepQuality: DefaultKeepQuality},
+		Keys:       DefaultKeys(),
 	}
 	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
 	dec.KnownFields(true)
@@ -420,6 +452,18 @@ func (c *Config) Validate() error {
 		bad("server.pprof_addr: %v", err)
 	}
 	c.Learner.validate(bad)
+	if k := c.Keys; k.SyncInterval < 10*time.Millisecond || k.SyncInterval > time.Minute {
+		bad("keys.sync_interval: %v: want 10ms to 1m", k.SyncInterval)
+	}
+	if k := c.Keys; !(k.KeepQualityFloor >= 0 && k.KeepQualityFloor <= 1) {
+		bad("keys.keep_quality_floor: %v: want a share in [0, 1]", k.KeepQualityFloor)
+	}
+	if k := c.Keys; !(k.PaceStep > 0 && k.PaceStep <= 1) {
+		bad("keys.pace_step: %v: want a share in (0, 1]", k.PaceStep)
+	}
+	if c.Keys.MaxSteps < 0 {
+		bad("keys.max_steps: %d: must not be negative", c.Keys.MaxSteps)
+	}
 	return errors.Join(errs...)
 }
 

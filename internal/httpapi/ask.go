@@ -33,6 +33,9 @@ type askMetadata struct {
 	Analysis      router.Analysis   `json:"analysis"`
 	Attempts      []router.Attempt  `json:"attempts"`
 	Usage         usage             `json:"usage"`
+	// Budget is "pacing" when the key's budget routed the prompt to
+	// cheaper models than usual.
+	Budget string `json:"budget,omitempty"`
 }
 
 type usage struct {
@@ -96,13 +99,23 @@ func (s *Server) ask(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
 	defer cancel()
-	res, err := s.opts.Router.Serve(ctx, router.Request{
+	rreq := router.Request{
 		Endpoint: "ask",
 		Messages: []router.Message{{Role: "user", Content: *req.Prompt}},
-	})
+	}
+	if err := s.keyed(c, &rreq); err != nil {
+		s.fail(c, err)
+		return
+	}
+	res, err := s.opts.Router.Serve(ctx, rreq)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	budget := ""
+	if res.Paced {
+		budget = router.BudgetPacing
+		c.Header("x-switchyard-budget", budget)
 	}
 	c.JSON(http.StatusOK, askResponse{
 		ID:       res.ID,
@@ -116,6 +129,7 @@ func (s *Server) ask(c *gin.Context) {
 			TableVersion:  res.TableVersion,
 			Analysis:      res.Analysis,
 			Attempts:      res.Attempts,
+			Budget:        budget,
 			Usage: usage{
 				PromptTokens:     res.PromptTokens,
 				CompletionTokens: res.CompletionTokens,

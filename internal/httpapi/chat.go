@@ -46,6 +46,10 @@ func (s *Server) chatCompletions(c *gin.Context) {
 		TopP:        req.TopP,
 		Options:     req.Options,
 	}
+	if err := s.keyed(c, &rreq); err != nil {
+		s.fail(c, err)
+		return
+	}
 	conv := conversationID(c, req)
 	if req.Model == "auto" {
 		rreq.Prefer = s.pins.get(conv)
@@ -248,6 +252,9 @@ func routingHeaders(h http.Header, res router.Result) {
 	}
 	if res.Escalated {
 		h.Set("x-switchyard-escalated", "capability")
+	}
+	if res.Paced {
+		h.Set("x-switchyard-budget", router.BudgetPacing)
 	}
 }
 

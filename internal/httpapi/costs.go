@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/switchyard/switchyard/keys"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -34,6 +36,8 @@ type daySpend struct {
 	// accepted whose records the database did not take in time (it is
 	// down or slow): they are missing from the figures above.
 	PendingRecords *int `json:"pending_records,omitempty"`
+	// Key names the key whose spend this is; absent for all traffic.
+	Key string `json:"key,omitempty"`
 }
 
 // RecordSyncer is the recorder as /costs sees it; *recorder.Recorder
@@ -63,6 +67,39 @@ func (s *Server) syncRecords(ctx context.Context) int {
 		return max(s.opts.Records.Pending(), 0)
 	}
 	return 0
+}
+
+// keySpendReader is the optional part of a SpendReader that reports one
+// key's spend (the store does).
+type keySpendReader interface {
+	KeySpend(ctx context.Context, key string, from, to time.Time) ([]router.Spend, error)
+}
+
+// spendOf reads spend in [from, to] for the key the request may see (""
+// for all), writing the refusal or error itself when it may not.
+func (s *Server) spendOf(c *gin.Context, from, to time.Time) (days []router.Spend, key string, ok bool) {
+	key, err := s.spendScope(c)
+	if err != nil {
+		var r *keys.Refusal
+		if errors.As(err, &r) {
+			writeRefusal(c, r)
+		} else {
+			s.fail(c, err)
+		}
+		return nil, "", false
+	}
+	if key == "" {
+		days, err = s.opts.Spend.Spend(c.Request.Context(), from, to)
+	} else if kr, isKR := s.opts.Spend.(keySpendReader); isKR {
+		days, err = kr.KeySpend(c.Request.Context(), key, from, to)
+	} else {
+		err = router.Errorf(router.KindInvalid, "key", "spend by key is not available on this server")
+	}
+	if err != nil {
+		s.fail(c, err)
+		return nil, "", false
+	}
+	return days, key, true
 }
 
 // driftReader is the optional part of a SpendReader that reports the
@@ -99,9 +136,8 @@ func usdMap(m map[string]router.Micros) map[string]float64 {
 func (s *Server) costsToday(c *gin.Context) {
 	today := s.opts.Now().UTC().Truncate(24 * time.Hour)
 	pending := s.syncRecords(c.Request.Context())
-	days, err := s.opts.Spend.Spend(c.Request.Context(), today, today)
-	if err != nil {
-		s.fail(c, err)
+	days, key, ok := s.spendOf(c, today, today)
+	if !ok {
 		return
 	}
 	sp := router.Spend{Date: today.Format(time.DateOnly)}
@@ -110,7 +146,8 @@ func (s *Server) costsToday(c *gin.Context) {
 	}
 	d := s.toDay(sp)
 	d.PendingRecords = &pending
-	if dr, ok := s.opts.Spend.(driftReader); ok {
+	d.Key = key
+	if dr, ok := s.opts.Spend.(driftReader); ok && key == "" {
 		// The drift is extra: its failure must not cost the spend report.
 		psi, err := dr.BucketPSI(c.Request.Context(), today)
 		if err != nil {
@@ -144,9 +181,8 @@ func (s *Server) costs(c *gin.Context) {
 		return
 	}
 	pending := s.syncRecords(c.Request.Context())
-	days, err := s.opts.Spend.Spend(c.Request.Context(), from, to)
-	if err != nil {
-		s.fail(c, err)
+	days, key, ok := s.spendOf(c, from, to)
+	if !ok {
 		return
 	}
 	total := router.Spend{Date: from.Format(time.DateOnly) + "/" + to.Format(time.DateOnly), ByModel: map[string]router.Micros{}, ByComplexity: map[string]router.Micros{}}
@@ -163,11 +199,14 @@ func (s *Server) costs(c *gin.Context) {
 			total.ByComplexity[k] += v
 		}
 	}
+	sum := s.toDay(total)
+	sum.Key = key
 	c.JSON(http.StatusOK, gin.H{
+		"key":   key,
 		"from":  from.Format(time.DateOnly),
 		"to":    to.Format(time.DateOnly),
 		"days":  out,
-		"total": s.toDay(total),
+		"total": sum,
 		// Records accepted but not yet written, missing from the figures.
 		"pending_records": pending,
 	})

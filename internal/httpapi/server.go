@@ -60,6 +60,14 @@ type Options struct {
 	// served at once; the excess is refused with 503 and Retry-After.
 	// Zero or less: no bound.
 	MaxInFlight int
+	// Keys authenticates API keys and enforces their limits and budgets;
+	// nil: no keys (every request anonymous).
+	Keys KeyGate
+	// RequireKeys refuses /ask, /v1/* and /feedback without a live key.
+	RequireKeys bool
+	// AdminToken lets /costs read every key's spend when keys are
+	// required; empty: only keys read spend.
+	AdminToken string
 	// OutcomeWeights overrides router.DefaultOutcomeWeights (optional).
 	OutcomeWeights *router.OutcomeWeights
 
@@ -114,9 +122,9 @@ func (s *Server) Handler() http.Handler {
 		c.JSON(http.StatusMethodNotAllowed, errorBody("method not allowed", "invalid_request_error", "", "method_not_allowed"))
 	})
 
-	engine.POST("/ask", s.admit, s.ask)
+	engine.POST("/ask", s.requireKey(true), s.admit, s.ask)
 	if s.opts.Feedback != nil {
-		engine.POST("/feedback", s.feedback)
+		engine.POST("/feedback", s.requireKey(false), s.feedback)
 	}
 	engine.GET("/costs/today", s.costsToday)
 	engine.GET("/costs", s.costs)
@@ -125,9 +133,9 @@ func (s *Server) Handler() http.Handler {
 	if s.opts.Metrics != nil {
 		engine.GET("/metrics", gin.WrapH(s.opts.Metrics))
 	}
-	engine.POST("/v1/chat/completions", s.admit, s.chatCompletions)
-	engine.GET("/v1/models", s.listModels)
-	engine.GET("/v1/models/*model", s.getModel)
+	engine.POST("/v1/chat/completions", s.requireKey(true), s.admit, s.chatCompletions)
+	engine.GET("/v1/models", s.requireKey(false), s.listModels)
+	engine.GET("/v1/models/*model", s.requireKey(false), s.getModel)
 	if s.opts.Admin != nil {
 		admin := gin.WrapH(s.opts.Admin)
 		engine.GET("/admin", admin)

@@ -36,6 +36,10 @@ func (s *Store) provider() (*goose.Provider, error) {
 		// Only our embedded files count, not migrations some other
 		// package registered in goose's global registry.
 		goose.WithDisableGlobalRegistry(true),
+		// Migration numbers are handed out ahead of time to work that
+		// merges in any order; a database that already has a later one
+		// must still take an earlier one that arrives after it.
+		goose.WithAllowOutofOrder(true),
 	}
 	dialect := goose.DialectSQLite3
 	if s.dialect == DialectPostgres {

@@ -41,11 +41,13 @@ type requestRow struct {
 	HasImages           bool      `gorm:"column:has_images"`
 	ToolCallAnswer      bool      `gorm:"column:tool_call_answer"`
 	Filtered            string    `gorm:"column:filtered"`
+	KeyName             string    `gorm:"column:key_name"`
+	Budget              string    `gorm:"column:budget"`
 }
 
 func (requestRow) TableName() string { return "requests" }
 
-// insertChunk bounds the rows of one INSERT statement: 26 columns a row
+// insertChunk bounds the rows of one INSERT statement: 28 columns a row
 // keeps a chunk far below both drivers' limits on bound parameters.
 const insertChunk = 500
 
@@ -127,6 +129,8 @@ func toRequestRow(rec router.Record) (requestRow, error) {
 		HasImages:           rec.Traffic.HasImages,
 		ToolCallAnswer:      rec.Traffic.ToolCallAnswer,
 		Filtered:            string(filteredJSON),
+		KeyName:             rec.Key,
+		Budget:              rec.Budget,
 	}, nil
 }
 
@@ -155,6 +159,8 @@ func (r requestRow) record() (router.Record, error) {
 			UsesTools: r.UsesTools, JSONOutput: r.JSONOutput,
 			HasImages: r.HasImages, ToolCallAnswer: r.ToolCallAnswer,
 		},
+		Key:    r.KeyName,
+		Budget: r.Budget,
 	}
 	if err := json.Unmarshal([]byte(r.Analysis), &rec.Analysis); err != nil {
 		return router.Record{}, fmt.Errorf("request %s: decode analysis: %w", r.ID, err)

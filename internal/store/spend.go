@@ -31,6 +31,19 @@ type spendGroup struct {
 // classified); both still count in Total and Prompts. It returns a router.KindInvalid error when to
 // is before from or the range is longer than ten years.
 func (s *Store) Spend(ctx context.Context, from, to time.Time) ([]router.Spend, error) {
+	return s.spend(ctx, "", from, to)
+}
+
+// KeySpend is Spend for the requests made with the key called key.
+func (s *Store) KeySpend(ctx context.Context, key string, from, to time.Time) ([]router.Spend, error) {
+	if key == "" {
+		return nil, router.Errorf(router.KindInvalid, "key", "must not be empty")
+	}
+	return s.spend(ctx, key, from, to)
+}
+
+// spend is Spend, for one key's requests when key is not empty.
+func (s *Store) spend(ctx context.Context, key string, from, to time.Time) ([]router.Spend, error) {
 	first := utcDay(from)
 	last := utcDay(to)
 	if last.Before(first) {
@@ -45,14 +58,19 @@ func (s *Store) Spend(ctx context.Context, from, to time.Time) ([]router.Spend, 
 	// per-complexity sums all fold out of (day, model, complexity)
 	// groups, of which there are few.
 	var groups []spendGroup
+	args := []any{dbTime(first), dbTime(last.AddDate(0, 0, 1))}
+	keyFilter := ""
+	if key != "" {
+		keyFilter, args = " AND key_name = ?", append(args, key)
+	}
 	q := fmt.Sprintf(`SELECT %s AS day, model, complexity,
 		COUNT(*) AS prompts,
 		CAST(SUM(cost_micros) AS BIGINT) AS cost,
 		CAST(SUM(baseline_cost_micros) AS BIGINT) AS baseline
 	FROM requests
-	WHERE created_at >= ? AND created_at < ?
-	GROUP BY 1, 2, 3`, s.dayExpr())
-	err := s.db.WithContext(ctx).Raw(q, dbTime(first), dbTime(last.AddDate(0, 0, 1))).Scan(&groups).Error
+	WHERE created_at >= ? AND created_at < ?%s
+	GROUP BY 1, 2, 3`, s.dayExpr(), keyFilter)
+	err := s.db.WithContext(ctx).Raw(q, args...).Scan(&groups).Error
 	if err != nil {
 		return nil, fmt.Errorf("spend %s to %s: %w", first.Format(dayLayout), last.Format(dayLayout), err)
 	}

@@ -1,0 +1,97 @@
+package keys
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Sync reloads the keys (so a revocation or a new limit reaches this
+// replica) and exchanges usage with the store: this replica's counts
+// since the last sync are added to the shared counters and every key's
+// current totals come back. Counts that fail to reach the store are kept
+// for the next sync.
+func (g *Gate) Sync(ctx context.Context) error {
+	keys, err := g.store.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("sync keys: %w", err)
+	}
+	byHash := make(map[string]Key, len(keys))
+	byName := make(map[string]Key, len(keys))
+	for _, k := range keys {
+		byHash[k.Hash] = k
+		byName[k.Name] = k
+	}
+	now := g.now()
+	windows := []string{minuteWindow(now), Day.window(now), Week.window(now), Month.window(now)}
+
+	g.mu.Lock()
+	g.byHash, g.byName = byHash, byName
+	var deltas []Usage
+	for ck, c := range g.counters {
+		if c.local.zero() {
+			continue
+		}
+		d := c.local
+		d.KeyID, d.Window = ck.id, ck.window
+		deltas = append(deltas, d)
+		c.flushing.add(c.local)
+		c.local = Usage{}
+	}
+	g.mu.Unlock()
+
+	totals, err := g.store.SyncUsage(ctx, deltas, windows)
+
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err != nil {
+		// Nothing was written (one transaction): keep the counts.
+		for _, d := range deltas {
+			c := g.counter(d.KeyID, d.Window)
+			c.local.add(c.flushing)
+			c.flushing = Usage{}
+		}
+		return fmt.Errorf("sync usage: %w", err)
+	}
+	current := make(map[string]bool, len(windows))
+	for _, w := range windows {
+		current[w] = true
+	}
+	for _, d := range deltas {
+		c := g.counter(d.KeyID, d.Window)
+		c.shared.add(c.flushing) // a past window, not returned below, keeps its sum
+		c.flushing = Usage{}
+	}
+	for _, t := range totals {
+		g.counter(t.KeyID, t.Window).shared = t
+	}
+	// Windows that ended and have nothing left to flush are forgotten.
+	for ck, c := range g.counters {
+		if !current[ck.window] && c.local.zero() && c.flushing.zero() {
+			delete(g.counters, ck)
+		}
+	}
+	return nil
+}
+
+// Run syncs every interval until ctx is done, then once more with a
+// short deadline so the last counts reach the store.
+func (g *Gate) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := g.Sync(final); err != nil {
+				g.log.Warn("final key usage sync", "err", err)
+			}
+			return
+		case <-t.C:
+		}
+		if err := g.Sync(ctx); err != nil && ctx.Err() == nil {
+			g.log.Warn("sync keys", "err", err)
+		}
+	}
+}
