@@ -21,13 +21,27 @@ func LastUserPrompt(msgs []Message) string {
 
 // EstimateTokens is a provider-neutral estimate of prompt tokens: about
 // four bytes a token plus a few per message of framing.
+// Tool calls count by their name and arguments; an image counts as
+// imageTokens, since Switchyard never fetches it to measure it.
 func EstimateTokens(msgs []Message) int {
 	n := 0
 	for _, m := range msgs {
 		n += len(m.Content)/4 + 4
+		for _, tc := range m.ToolCalls {
+			n += (len(tc.Name)+len(tc.Arguments))/4 + 4
+		}
+		for _, p := range m.Parts {
+			if p.Type == PartImage {
+				n += imageTokens
+			}
+		}
 	}
 	return n
 }
+
+// imageTokens is what an image is estimated at: OpenAI's charge for a
+// low-detail image, the least any image costs there.
+const imageTokens = 85
 
 // NormalizePrompt folds case and runs of white space, so prompts that
 // differ only in those share a cache entry and a hash. It runs on every
