@@ -75,7 +75,16 @@ type Gate struct {
 	byName   map[string]Key
 	counters map[counterKey]*counter
 	inFlight map[int64]int64
+	// kick asks Run for a sync now: a key is near the end of its budget,
+	// where an interval's lag would let replicas overspend it.
+	kick chan struct{}
 }
+
+// A charge asks for a prompt sync when what the key may still spend is
+// less than nearBudget intervals of its spend across every replica (as
+// the last sync measured it), so near the end of a budget replicas learn
+// each other's spend per request rather than per interval.
+const nearBudget = 2
 
 type counterKey struct {
 	id     int64
@@ -86,6 +95,11 @@ type counterKey struct {
 // last sync, the counts being flushed, and those not yet flushed.
 type counter struct {
 	shared, flushing, local Usage
+	// growth is how much the shared cost grew over the last sync
+	// interval, every replica's spend included; synced says shared has
+	// been read from the store at least once.
+	growth router.Micros
+	synced bool
 }
 
 func (c *counter) view() Usage {
@@ -98,7 +112,7 @@ func (c *counter) view() Usage {
 // NewGate returns a gate that knows no key until its first Sync.
 func NewGate(opts Options) *Gate {
 	g := &Gate{store: opts.Store, pacing: opts.Pacing, log: opts.Logger, now: opts.Now,
-		byHash: map[string]Key{}, byName: map[string]Key{}, counters: map[counterKey]*counter{}, inFlight: map[int64]int64{}}
+		byHash: map[string]Key{}, byName: map[string]Key{}, counters: map[counterKey]*counter{}, inFlight: map[int64]int64{}, kick: make(chan struct{}, 1)}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -251,7 +265,14 @@ func (g *Gate) charge(rec router.Record) {
 	}
 	g.counter(k.ID, minuteWindow(now)).local.Tokens += int64(rec.PromptTokens + rec.CompletionTokens)
 	if k.Budget > 0 {
-		g.counter(k.ID, k.Period.window(now)).local.Cost += rec.Cost
+		c := g.counter(k.ID, k.Period.window(now))
+		c.local.Cost += rec.Cost
+		if c.view().Cost+nearBudget*c.growth >= k.Budget {
+			select {
+			case g.kick <- struct{}{}:
+			default: // a sync is asked for already
+			}
+		}
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/switchyard/switchyard/router"
 )
 
 // Sync reloads the keys (so a revocation or a new limit reaches this
@@ -57,13 +59,21 @@ func (g *Gate) Sync(ctx context.Context) error {
 	for _, w := range windows {
 		current[w] = true
 	}
+	before := make(map[counterKey]router.Micros, len(g.counters))
+	for ck, c := range g.counters {
+		before[ck] = c.shared.Cost
+	}
 	for _, d := range deltas {
 		c := g.counter(d.KeyID, d.Window)
 		c.shared.add(c.flushing) // a past window, not returned below, keeps its sum
 		c.flushing = Usage{}
 	}
 	for _, t := range totals {
-		g.counter(t.KeyID, t.Window).shared = t
+		c := g.counter(t.KeyID, t.Window)
+		if c.synced {
+			c.growth = max(t.Cost-before[counterKey{t.KeyID, t.Window}], 0)
+		}
+		c.shared, c.synced = t, true
 	}
 	// Windows that ended and have nothing left to flush are forgotten.
 	for ck, c := range g.counters {
@@ -74,8 +84,12 @@ func (g *Gate) Sync(ctx context.Context) error {
 	return nil
 }
 
-// Run syncs every interval until ctx is done, then once more with a
-// short deadline so the last counts reach the store.
+// minKickGap spaces the prompt syncs a key near its budget asks for.
+const minKickGap = 10 * time.Millisecond
+
+// Run syncs every interval, and promptly when a key nears the end of its
+// budget, until ctx is done; then once more with a short deadline so the
+// last counts reach the store.
 func (g *Gate) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -89,6 +103,8 @@ func (g *Gate) Run(ctx context.Context, interval time.Duration) {
 			}
 			return
 		case <-t.C:
+		case <-g.kick:
+			time.Sleep(minKickGap) // gather the charges arriving together
 		}
 		if err := g.Sync(ctx); err != nil && ctx.Err() == nil {
 			g.log.Warn("sync keys", "err", err)

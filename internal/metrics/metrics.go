@@ -28,6 +28,7 @@ type Metrics struct {
 	classified   *prometheus.CounterVec
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	keys         *keyMetrics
 }
 
 // Gauges are read at scrape time from the running service.
@@ -84,6 +85,7 @@ func New(g Gauges) *Metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"method"}),
 	}
+	m.keys = newKeyMetrics(reg)
 	for _, c := range []prometheus.Collector{m.requests, m.attempts, m.tokens, m.costMicros, m.baseline, m.latency, m.classified, m.httpRequests, m.httpDuration} {
 		f(c)
 	}
@@ -141,6 +143,7 @@ func (m *Metrics) Recorder(next router.Recorder) router.Recorder {
 }
 
 func (m *Metrics) observe(rec router.Record) {
+	m.keys.observe(rec)
 	complexity := string(rec.Complexity)
 	m.requests.WithLabelValues(rec.Endpoint, complexity, rec.Model, rec.Status).Inc()
 	m.latency.WithLabelValues(complexity).Observe(float64(rec.LatencyMS) / 1000)
