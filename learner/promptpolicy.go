@@ -169,16 +169,12 @@ type PolicyVerdict struct {
 // the active version's first choices (active[i]), each an index into d's
 // models or -1 for none, on the doubly robust estimates d. The candidate
 // is promoted when, on these held-out choices, its quality keeps the goal
-// g (within tolerance: the point was chosen to keep it with a margin on
-// the other fold, so here the estimate itself must) and its cost is
-// below the active version's. The reason gives both estimates and the
+// g within tolerance even at the lower end of its margin (z standard
+// errors of the paired difference: the table gate's Margin), and its
+// cost is below the active version's. The reason gives both estimates and the
 // margin, and says which condition failed.
-func gatePolicy(cand, active []int, d PointData, g Goal, tolerance float64) PolicyVerdict {
+func gatePolicy(cand, active []int, d PointData, g Goal, tolerance, z float64) PolicyVerdict {
 	K := d.K
-	z := g.Z
-	if z == 0 {
-		z = DefaultZ
-	}
 	var v PolicyVerdict
 	var sd, sdd, qa, qc, qb, ca, cc float64
 	n := 0
@@ -223,6 +219,8 @@ func gatePolicy(cand, active []int, d PointData, g Goal, tolerance float64) Poli
 	switch {
 	case mean < -tolerance-1e-12:
 		v.Reason = fmt.Sprintf("per-prompt policy: quality misses the goal by more than %.3f: %s", tolerance, figures)
+	case mean-v.Margin < -tolerance-1e-12:
+		v.Reason = fmt.Sprintf("per-prompt policy: the margin is too wide to rule out missing the goal by more than %.3f: %s", tolerance, figures)
 	case !(v.CandidateCost < v.ActiveCost):
 		v.Reason = "per-prompt policy: cost does not fall: " + figures
 	default:
@@ -232,22 +230,30 @@ func gatePolicy(cand, active []int, d PointData, g Goal, tolerance float64) Poli
 	return v
 }
 
+// policyMinSamples is the labelled prompts a model needs before a
+// per-prompt policy may choose it: a head trained on fewer predicts too
+// roughly to route by, and the doubly robust estimates for its model
+// rest on too few outcomes.
+const policyMinSamples = 100
+
 // policyModels returns the models a per-prompt policy chooses among:
-// those of the catalog the examples have outcomes for, cheapest first
-// by the price of a typical call (the service's order), and those
-// prices.
-func policyModels(examples []textmodel.Example, catalog router.Catalog) ([]string, []float64) {
-	seen := map[string]bool{}
+// those of the catalog with policyMinSamples labelled prompts (and
+// baseline, whatever its count), cheapest first by the price of a
+// typical call (the service's order), and those prices.
+func policyModels(examples []textmodel.Example, catalog router.Catalog, baseline string) ([]string, []float64) {
+	count := map[string]int{}
 	for _, ex := range examples {
 		for m := range ex.Scores {
 			if _, ok := catalog[m]; ok || catalog == nil {
-				seen[m] = true
+				count[m]++
 			}
 		}
 	}
-	models := make([]string, 0, len(seen))
-	for m := range seen {
-		models = append(models, m)
+	models := make([]string, 0, len(count))
+	for m, n := range count {
+		if n >= policyMinSamples || m == baseline {
+			models = append(models, m)
+		}
 	}
 	price := func(m string) float64 { return float64(catalog[m].Cost(1000, 1000)) }
 	slices.SortFunc(models, func(a, b string) int {

@@ -25,6 +25,10 @@ type PolicyReport struct {
 	Verdict *PolicyVerdict `json:"verdict,omitempty"`
 }
 
+// drMaxWeight caps the doubly robust estimates' importance weights only
+// against a propensity recorded as (nearly) zero.
+const drMaxWeight = 1000
+
 // Policy statuses.
 const (
 	PolicyProposed = "proposed"
@@ -48,9 +52,9 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts m
 		return PolicyReport{Status: PolicyNone, Reason: fmt.Sprintf(format, args...)}, nil
 	}
 	rows := loggedPrompts(obs, texts, o.Models)
-	models, prices := policyModels(examples, o.Models)
+	models, prices := policyModels(examples, o.Models, o.Fit.Baseline)
 	if len(models) < 2 {
-		return none("the logged prompts have outcomes of %d model(s): nothing to choose among", len(models))
+		return none("%d model(s) with %d labelled prompts: nothing to choose among", len(models), policyMinSamples)
 	}
 	goal := Goal{KeepQuality: o.Fit.KeepQuality, Target: o.Fit.Target}
 	if goal.KeepQuality > 0 {
@@ -69,7 +73,10 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts m
 		}
 		return none("out-of-fold predictions: %v", err)
 	}
-	d := doublyRobust(rows, pred, models, meanCosts(rows, models, prices), o.Gate.MaxWeight)
+	// Unclipped weights: a clip biases the estimate toward the
+	// predictions being judged (with nine models and 30% exploration a
+	// model's explored share is 1/30, beyond the gate's cap of 20).
+	d := doublyRobust(rows, pred, models, meanCosts(rows, models, prices), drMaxWeight)
 	picker, err := router.NewPicker(models, prices, router.OperatingPoint{Rule: router.RuleGap})
 	if err != nil {
 		return none("%v", err)
@@ -92,7 +99,9 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts m
 		}
 	}
 	act := activeChoices(rows, d, models, prices, active)
-	v := gatePolicy(cand, act, d, goal, o.Gate.Tolerance)
+	// The point was chosen with DefaultZ on the other fold; the held-out
+	// check counts the table gate's margin against it.
+	v := gatePolicy(cand, act, d, goal, o.Gate.Tolerance, o.Gate.Margin)
 
 	point, err := ChoosePoint(picker, d, goal)
 	if err != nil {

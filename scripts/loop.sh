@@ -1,41 +1,55 @@
 #!/usr/bin/env bash
-# Closed learning loop on a labeled dataset (issue 5, "Measure").
+# Closed learning loop on a labeled dataset (issues 5 and 9).
 #
 #   scripts/loop.sh DATASET
 #
 # Starts the demo upstream answering as DATASET's models and a switchyard
 # service on loopback ports with a temporary SQLite database, its static
 # routing table sending everything to the dataset's strongest model (the
-# others listed behind it, cheapest first, for exploration to try).
-# Replays the train split as traffic with feedback in batches, running
-# `switchyard learn` after each, then evaluates the active table against
-# the static one on the held-out split, offline. Prints the figures.
+# others listed behind it, cheapest first, for exploration to try), and
+# prompts kept so the learner trains the local model and proposes
+# per-prompt versions toward routing.keep_quality of that model. Replays
+# the train split as traffic with feedback in batches, running `switchyard
+# learn` after each and scoring the active version on the held-out split
+# offline (`switchyard eval-version`: the stored local model read by the
+# service's own local tier, the same router.Picker). Prints each batch,
+# then one JSON line:
+#
+#   {"dataset", "prompts_replayed", "promotions", "static": {"quality",
+#    "cost_usd"}, "active": {"quality", "cost_usd"}, "cost_share",
+#    "quality_delta"}
 #
 # Knobs (environment): BATCH prompts a batch (500), LIMIT train prompts at
-# most (4000), TARGET the learner's quality target (0.9), TOLERANCE (0.01),
-# MIN_SAMPLES (30), EXPLORE exploration share (0.3), TRAIN_FRAC and SEED of
-# the split when the dataset fixes none (0.5, 1), PRICES the price file
-# (/work/shared/datasets/prices.json; models it lacks are priced from
-# config/demo.yaml, which covers the shipped demo dataset), CONCURRENCY of
-# the replay (16), REPEAT passes over the train split (1; a small dataset
-# needs several for exploration to gather evidence).
+# most (4000), KEEP the quality goal, a share of the strongest model's
+# (0.99), TARGET an absolute learner.target instead (unset), TOLERANCE
+# (0.01), MIN_SAMPLES (30), LOCAL_MIN labelled prompts to train the local
+# model (500), EXPLORE exploration share (0.3), TRAIN_FRAC and SEED of the
+# split when the dataset fixes none (0.5, 1), PRICES the price file
+# (../shared/datasets/prices.json from the repository root; models it
+# lacks are priced from config/demo.yaml, which covers the shipped demo
+# dataset), CONCURRENCY of the replay (16), REPEAT passes over the train
+# split (1), CURVE a file to write the learning curve to (JSON lines:
+# prompts, status, held-out quality and cost; unset: none).
 set -euo pipefail
 
 dataset=${1:?usage: scripts/loop.sh DATASET}
 dataset=$(cd "$(dirname "$dataset")" && pwd)/$(basename "$dataset")
 BATCH=${BATCH:-500}
 LIMIT=${LIMIT:-4000}
-TARGET=${TARGET:-0.9}
+KEEP=${KEEP:-0.99}
+TARGET=${TARGET:-}
+LOCAL_MIN=${LOCAL_MIN:-500}
 TOLERANCE=${TOLERANCE:-0.01}
 MIN_SAMPLES=${MIN_SAMPLES:-30}
 EXPLORE=${EXPLORE:-0.3}
 TRAIN_FRAC=${TRAIN_FRAC:-0.5}
 SEED=${SEED:-1}
-PRICES=${PRICES:-/work/shared/datasets/prices.json}
+PRICES=${PRICES:-../shared/datasets/prices.json}
 CONCURRENCY=${CONCURRENCY:-16}
 REPEAT=${REPEAT:-1}
 
 cd "$(dirname "$0")/.."
+PRICES=$(cd "$(dirname "$PRICES")" && pwd)/$(basename "$PRICES")
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -75,11 +89,11 @@ server: {addr: "127.0.0.1:0", request_timeout: 120s, attempt_timeout: 60s, shutd
 providers:
   - {name: upstream, base_url: "http://127.0.0.1:$up_port/v1", max_concurrency: 256}
 models: $(jq -c 'map({name, provider: "upstream", input_per_mtok: .price.input_per_mtok, output_per_mtok: .price.output_per_mtok})' "$tmp/models.json")
-classifier: {model: ""}
-routing: {simple: $chain, moderate: $chain, complex: $chain}
+classifier: {model: "", local: {enabled: true, threshold: 0.8, min_samples: $LOCAL_MIN}}
+routing: {keep_quality: $KEEP, simple: $chain, moderate: $chain, complex: $chain}
 exploration: $EXPLORE
 baseline_model: "$strong"
-learner: {enabled: false, window: 168h, min_samples: $MIN_SAMPLES, target: $TARGET, tolerance: $TOLERANCE}
+learner: {enabled: false, window: 168h, min_samples: $MIN_SAMPLES, tolerance: $TOLERANCE, keep_prompts: true${TARGET:+, target: $TARGET}}
 YAML
 
 export DATABASE_URL="sqlite:$tmp/loop.db"
@@ -99,11 +113,22 @@ target=$(sed -n 's/^switchyard listening on //p' "$tmp/serve.out")
 echo "dataset:      $(basename "$dataset")"
 echo "models:       $(jq -r 'map("\(.name) (\(.mean * 1000 | round / 1000))") | join(", ")' "$tmp/models.json")"
 echo "static table: every bucket $chain"
-echo "learner:      target $TARGET, tolerance $TOLERANCE, min_samples $MIN_SAMPLES; exploration $EXPLORE"
+echo "learner:      keep_quality $KEEP of $strong${TARGET:+ (absolute target $TARGET)}, tolerance $TOLERANCE, min_samples $MIN_SAMPLES, local model from $LOCAL_MIN prompts; exploration $EXPLORE"
 echo
-printf '%-8s %-10s %s\n' prompts learn reason
+
+# Held out: the split's test part, never replayed, scored offline.
+heldout() {
+	"$sy" eval-version --config "$tmp/static.yaml" --dataset "$dataset" --prices "$tmp/prices.json" --version "$1" \
+		--split test --train-frac "$TRAIN_FRAC" --seed "$SEED" --json
+}
+heldout 1 >"$tmp/static-heldout.json"
+static_cost=$(jq .cost_usd "$tmp/static-heldout.json")
+static_quality=$(jq .quality "$tmp/static-heldout.json")
+: >"$tmp/curve.jsonl"
+printf '%-8s %-10s %-8s %-8s %s\n' prompts learn quality cost reason
 
 sent=0
+promotions=0
 first_promotion=""
 for _ in $(seq "$REPEAT"); do
 offset=0
@@ -123,32 +148,31 @@ while [ "$sent" -lt "$LIMIT" ]; do
 	done
 	"$sy" learn --config "$tmp/static.yaml" --json >"$tmp/learn.json"
 	status=$(jq -r .status "$tmp/learn.json")
-	printf '%-8s %-10s %s\n' "$sent" "$status" "$(jq -r .reason "$tmp/learn.json" | cut -c1-160)"
-	if [ "$status" = promoted ] && [ -z "$first_promotion" ]; then
-		first_promotion=$sent
+	heldout active >"$tmp/active-heldout.json"
+	jq -c --argjson sent "$sent" --arg status "$status" --argjson sq "$static_quality" --argjson sc "$static_cost" \
+		'{prompts: $sent, status: $status, quality: .quality, cost_usd: .cost_usd, static_quality: $sq, cost_share: (.cost_usd / $sc), by_policy: .by_policy, n: .n}' \
+		"$tmp/active-heldout.json" >>"$tmp/curve.jsonl"
+	printf '%-8s %-10s %-8s %-8s %s\n' "$sent" "$status" "$(jq '.quality * 10000 | round / 10000' "$tmp/active-heldout.json")" \
+		"$(jq --argjson sc "$static_cost" '.cost_usd / $sc * 1000 | round / 10' "$tmp/active-heldout.json")%" \
+		"$(jq -r .reason "$tmp/learn.json" | cut -c1-140)"
+	jq -r '.policy // empty | "                                     policy \(.status): \(.reason | .[0:150])"' "$tmp/learn.json"
+	if [ "$status" = promoted ]; then
+		promotions=$((promotions + 1))
+		[ -n "$first_promotion" ] || first_promotion=$sent
 	fi
 	[ "$got" -lt "$n" ] && break
 done
 done
 echo
 echo "first promotion after: ${first_promotion:-none} prompts"
-"$sy" table list --config "$tmp/static.yaml"
-echo
-"$sy" table show active --config "$tmp/static.yaml" --json | jq '.table' >"$tmp/active.json"
-sed "s|^routing: .*|routing: $(jq -c . "$tmp/active.json")|" "$tmp/static.yaml" >"$tmp/active.yaml"
-
-# Held out: the split's test part, never replayed; both tables offline.
-evaluate() {
-	"$sy" eval --dataset "$dataset" --config "$1" --prices "$tmp/prices.json" --train-frac "$TRAIN_FRAC" --seed "$SEED" \
-		--policy static --policy learned --policy "always:$strong" --target "$TARGET" --no-store --json
-}
-evaluate "$tmp/static.yaml" >"$tmp/eval-static.json"
-evaluate "$tmp/active.yaml" >"$tmp/eval-active.json"
-jq -r --slurpfile a "$tmp/eval-active.json" '
-	. as $s | ($s.policies[] | select(.name == "static")) as $st | ($a[0].policies[] | select(.name == "static")) as $ac
-	| ($s.policies[] | select(.name == "learned")) as $le
-	| "held out: \($s.n_test) prompts (\($s.split) split)",
-	  "  static table:   quality \($st.quality * 10000 | round / 10000)  $/1k \($st.cost_per_1k * 10000 | round / 10000)",
-	  "  active table:   quality \($ac.quality * 10000 | round / 10000)  $/1k \($ac.cost_per_1k * 10000 | round / 10000)  (\(($ac.cost_usd / $st.cost_usd * 1000 | round) / 10)% of static cost, quality \((($ac.quality - $st.quality) * 10000 | round) / 10000 | if . >= 0 then "+\(.)" else "\(.)" end))",
-	  "  offline fit on all train (eval learned, same target): quality \($le.quality * 10000 | round / 10000)  $/1k \($le.cost_per_1k * 10000 | round / 10000)"' "$tmp/eval-static.json"
-"$sy" table diff 1 active --config "$tmp/static.yaml" | head -40
+"$sy" table list --config "$tmp/static.yaml" >&2
+"$sy" table diff 1 active --config "$tmp/static.yaml" 2>&1 | head -40 >&2
+[ -z "${CURVE:-}" ] || cp "$tmp/curve.jsonl" "$CURVE"
+heldout active >"$tmp/active-heldout.json"
+jq -c --arg dataset "$(basename "$dataset")" --argjson sent "$sent" --argjson promotions "$promotions" \
+	--slurpfile s "$tmp/static-heldout.json" '
+	{dataset: $dataset, prompts_replayed: $sent, promotions: $promotions,
+	 static: {quality: $s[0].quality, cost_usd: $s[0].cost_usd},
+	 active: {quality: .quality, cost_usd: .cost_usd},
+	 cost_share: (.cost_usd / $s[0].cost_usd),
+	 quality_delta: (.quality - $s[0].quality)}' "$tmp/active-heldout.json"

@@ -152,6 +152,12 @@ func writeLearnReport(w io.Writer, rep learner.Report) error {
 		fmt.Fprintf(w, "version: v%d (%s), parent v%d\n", c.ID, c.Status, c.ParentID)
 	}
 	fmt.Fprintf(w, "reason: %s\n", rep.Reason)
+	if p := rep.Policy; p != nil {
+		fmt.Fprintf(w, "per-prompt policy: %s: %s\n", p.Status, p.Reason)
+		if p.Policy != nil {
+			fmt.Fprintf(w, "  models %v, point %s\n", p.Policy.Models, p.Policy.Point)
+		}
+	}
 	if v := rep.Verdict; v != nil {
 		fmt.Fprintln(w, "\ngate (logged requests, inverse-propensity weighted):")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -48,6 +48,8 @@ commands:
             |list|show N|update N [flags]|revoke N   API keys: budgets, limits, spend this period
   eval      --dataset F [--prices P] [--policy P]... [--train-frac 0.5] [--seed 1] [--json] [--report DIR]
                                               replay a labeled dataset through routing policies, offline
+  eval-version --dataset F [--version active|N] [--split test] [--config F] [--prices P] [--json]
+                                              score a stored version (table, per-prompt policy, local model) on a dataset split, offline
 
 The database comes from DATABASE_URL (postgres://...); unset, an SQLite file under ./data/.
 Run 'switchyard <command> --help' for a command's flags.`
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return learnCmd(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, rest, getenv, stdout, stderr)
+	case "eval-version":
+		return evalVersionCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
