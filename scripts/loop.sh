@@ -166,7 +166,8 @@ done
 echo
 echo "first promotion after: ${first_promotion:-none} prompts"
 "$sy" table list --config "$tmp/static.yaml" >&2
-"$sy" table diff 1 active --config "$tmp/static.yaml" 2>&1 | head -40 >&2
+"$sy" table diff 1 active --config "$tmp/static.yaml" >"$tmp/diff.txt" 2>&1 || true
+head -40 "$tmp/diff.txt" >&2
 [ -z "${CURVE:-}" ] || cp "$tmp/curve.jsonl" "$CURVE"
 heldout active >"$tmp/active-heldout.json"
 jq -c --arg dataset "$(basename "$dataset")" --argjson sent "$sent" --argjson promotions "$promotions" \
