@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/httpapi"
 	"github.com/switchyard/switchyard/internal/metrics"
+	"github.com/switchyard/switchyard/internal/outage"
 	"github.com/switchyard/switchyard/internal/provider"
 	"github.com/switchyard/switchyard/internal/recorder"
 	"github.com/switchyard/switchyard/internal/schedule"
@@ -110,7 +111,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		completers[p.Name] = c
 	}
 
+	// One tracker for the database: an outage is one line when it starts,
+	// a summary every 30s with the records waiting, one when it ends.
+	dbOutage := outage.New("database", log, outage.Options{})
 	cascade := classify.CascadeOptions{
+		Outage:         dbOutage,
 		Store:          st,
 		CacheSize:      cfg.Classifier.CacheSize,
 		Logger:         log,
@@ -141,7 +146,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		classifier = keeper
 	}
 
-	rec := recorder.New(st, recorder.Options{Logger: log})
+	rec := recorder.New(st, recorder.Options{Logger: log, Outage: dbOutage})
+	dbOutage.SetWaiting(rec.Pending)
 	gate := newGate(ctx, cfg, st, log)
 	// Feedback may beat its request's row to the database; the recent
 	// ids let /feedback know the request exists meanwhile.
@@ -261,7 +267,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchTable(bg, st, svc, activate, log)
+		watchTable(bg, st, svc, activate, dbOutage, log)
 	}()
 	// Key usage keeps syncing until the last request is served; its
 	// final sync runs when gateCtx ends.
@@ -317,7 +323,7 @@ type activeVersioner interface {
 
 // watchTable swaps in a newly promoted routing table. A database outage
 // leaves the in-memory table in place (FAULTS.md F12).
-func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, activate func(context.Context, router.Version) error, log *slog.Logger) {
+func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, activate func(context.Context, router.Version) error, db *outage.Tracker, log *slog.Logger) {
 	t := time.NewTicker(tablePollInterval)
 	defer t.Stop()
 	for {
@@ -329,10 +335,11 @@ func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, ac
 		v, err := st.ActiveVersion(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				log.Warn("poll routing table", "err", err)
+				db.Fail("poll routing table", err)
 			}
 			continue
 		}
+		db.OK()
 		if v.ID == svc.Version().ID {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/outage"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -56,6 +57,10 @@ type CascadeOptions struct {
 	StoreTimeout time.Duration
 	// Logger receives fallback and store warnings; default discards.
 	Logger *slog.Logger
+	// Outage, when set, receives the store's failures and successes
+	// instead of a warning per failed call: a database outage is logged
+	// once, not per request.
+	Outage *outage.Tracker
 	// Local is the local tier to start with; nil means none until
 	// SetLocal gives one.
 	Local Local
@@ -102,6 +107,7 @@ type Cascade struct {
 	heuristic    Heuristic
 	timeout      time.Duration
 	storeTimeout time.Duration
+	outage       *outage.Tracker
 	log          *slog.Logger
 	threshold    float64
 	// local is swapped whole when the active table version brings another
@@ -157,6 +163,7 @@ func NewCascade(opts CascadeOptions) *Cascade {
 		store:        opts.Store,
 		timeout:      opts.Timeout,
 		storeTimeout: opts.StoreTimeout,
+		outage:       opts.Outage,
 		log:          opts.Logger,
 		threshold:    opts.LocalThreshold,
 		cacheSize:    opts.CacheSize,
@@ -368,9 +375,10 @@ func (c *Cascade) get(ctx context.Context, key string) (router.Analysis, bool) {
 	defer cancel()
 	a, ok, err := c.store.GetClassification(ctx, key)
 	if err != nil {
-		c.log.Warn("classification store lookup failed, ignoring", "err", err, "prompt_hash", key[:12])
+		c.storeFailed("classification store lookup", err, key)
 		return router.Analysis{}, false
 	}
+	c.storeOK()
 	if !ok {
 		return router.Analysis{}, false
 	}
@@ -389,7 +397,25 @@ func (c *Cascade) put(ctx context.Context, key string, a router.Analysis) {
 	ctx, cancel := context.WithTimeout(ctx, c.storeTimeout)
 	defer cancel()
 	if err := c.store.PutClassification(ctx, key, a); err != nil {
-		c.log.Warn("classification store write failed, ignoring", "err", err, "prompt_hash", key[:12])
+		c.storeFailed("classification store write", err, key)
+		return
+	}
+	c.storeOK()
+}
+
+// storeFailed reports a failed store call: to the outage tracker when
+// there is one, else as a warning. Either way the cascade goes on.
+func (c *Cascade) storeFailed(op string, err error, key string) {
+	if c.outage != nil {
+		c.outage.Fail(op, err)
+		return
+	}
+	c.log.Warn(op+" failed, ignoring", "err", err, "prompt_hash", key[:12])
+}
+
+func (c *Cascade) storeOK() {
+	if c.outage != nil {
+		c.outage.OK()
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/outage"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -37,6 +38,10 @@ type Options struct {
 	MaxBackoff    time.Duration // the longest wait between retries; default 5s
 	WriteTimeout  time.Duration // bound on one write; default 10s
 	Logger        *slog.Logger
+	// Outage receives each write's failure or success, so an outage is
+	// logged once, summarised and its end told, rather than a line per
+	// retry; default a tracker of its own on Logger.
+	Outage *outage.Tracker
 }
 
 func (o *Options) defaults() {
@@ -109,6 +114,9 @@ func New(sink Sink, opts Options) *Recorder {
 		abort:   cancel,
 
 		flushNow: make(chan struct{}, 1),
+	}
+	if r.opts.Outage == nil {
+		r.opts.Outage = outage.New("database", opts.Logger, outage.Options{Waiting: r.Pending})
 	}
 	r.healthy.Store(true)
 	go r.run(ctx)
@@ -289,14 +297,12 @@ func (r *Recorder) write(ctx context.Context, batch []router.Record) bool {
 		if err == nil {
 			r.pending.Add(-int64(len(batch)))
 			r.writtenN.Add(int64(len(batch)))
-			if !r.healthy.Swap(true) {
-				r.opts.Logger.Info("recording requests again", "attempts", attempt)
-			}
+			r.healthy.Store(true)
+			r.opts.Outage.OK()
 			return true
 		}
 		r.healthy.Store(false)
-		r.opts.Logger.Warn("write request records, will retry",
-			"records", len(batch), "attempt", attempt, "retry_in", backoff, "pending", r.Pending(), "err", err)
+		r.opts.Outage.Fail("write request records", err)
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:

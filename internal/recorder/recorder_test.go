@@ -1,9 +1,11 @@
 package recorder_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -351,3 +353,36 @@ func TestSync(t *testing.T) {
 	}
 	sink.failAll.Store(false)
 }
+
+// An outage is logged when it starts and when it ends, not once per
+// retry (issue 12, item 5).
+func TestOutageLoggedOnce(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	sink := newFakeSink(30)
+	r := recorder.New(sink, recorder.Options{FlushInterval: time.Millisecond, RetryBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Logger: log})
+	for i := range 5 {
+		if err := r.Record(context.Background(), router.Record{ID: fmt.Sprint("o", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sink.check(t, 5)
+	mu.Lock()
+	defer mu.Unlock()
+	out := buf.String()
+	if n := strings.Count(out, "\n"); n != 2 || !strings.Contains(out, "database unreachable") || !strings.Contains(out, "database reachable again") || !strings.Contains(out, "failures=30") {
+		t.Errorf("%d log lines for 30 failed writes, want start and recovery only:\n%s", n, out)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -57,13 +57,13 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) 
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
-		Logger: logger.NewSlogLogger(log.With("component", "store"), logger.Config{
+		Logger: quietErrors{logger.NewSlogLogger(log.With("component", "store"), logger.Config{
 			SlowThreshold:             500 * time.Millisecond,
 			IgnoreRecordNotFoundError: true,
 			// Never log row values: they include prompt hashes and analyses.
 			ParameterizedQueries: true,
 			LogLevel:             logger.Warn,
-		}),
+		})},
 	}
 	var dialector gorm.Dialector
 	switch dialect {
@@ -181,4 +181,21 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
+}
+
+// quietErrors is gorm's logger without its line per failed query: every
+// error is returned to a caller that reports it with context (or counts
+// it into an outage), so a line here too would flood the log during a
+// database outage (issue 12, item 5). Slow queries are still logged.
+type quietErrors struct{ logger.Interface }
+
+func (q quietErrors) LogMode(l logger.LogLevel) logger.Interface {
+	return quietErrors{q.Interface.LogMode(l)}
+}
+
+func (q quietErrors) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err != nil {
+		return
+	}
+	q.Interface.Trace(ctx, begin, fc, nil)
 }
