@@ -129,6 +129,15 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// ClaimsKey reports whether an Authorization header presents a
+// Switchyard key (a bearer token starting "sy-"), well formed or not.
+// When keys are not required, headers that do not are someone else's
+// (the placeholder every OpenAI SDK sends) and are ignored.
+func ClaimsKey(header string) bool {
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	return ok && strings.HasPrefix(strings.TrimSpace(token), secretPrefix)
+}
+
 // wellFormed reports whether s has a secret's shape, without saying how
 // it differs (the value is never echoed or logged).
 func wellFormed(s string) bool {

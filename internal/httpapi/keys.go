@@ -36,13 +36,16 @@ const maxCostHeader = "x-switchyard-max-cost"
 
 // requireKey authenticates the request's API key: required when
 // RequireKeys is on, otherwise honoured when sent (so spend is still
-// attributed) and a bad one still refused. With admit, the key's limits
+// attributed) and a bad Switchyard key still refused; a bearer token
+// that is not a Switchyard key at all (OpenAI SDKs always send one, a
+// placeholder or OPENAI_API_KEY) is then ignored, so the SDKs work
+// unchanged against a server without keys. With admit, the key's limits
 // and budget are checked too and its in-flight slot held until the
 // handler returns.
 func (s *Server) requireKey(admit bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		header := c.GetHeader("Authorization")
-		if s.opts.Keys == nil || header == "" && !s.opts.RequireKeys {
+		if s.opts.Keys == nil || !s.opts.RequireKeys && !keys.ClaimsKey(header) {
 			c.Next()
 			return
 		}
