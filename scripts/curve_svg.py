@@ -62,7 +62,7 @@ def main():
         dq = [(0, 0.0, "")] + [(p["prompts"], p["quality"] - p["static_quality"], p["status"]) for p in pts]
         lo = min(-0.03, min(q for _, q, _ in dq) - 0.005)
         hi = max(0.02, max(q for _, q, _ in dq) + 0.005)
-        svg += panel(0, y, f"{name}: cost share of static", cost, 0, 1.1, lambda v: f"{100*v:.0f}%", ref=0.6)
+        svg += panel(0, y, f"{name}: cost share of static", cost, 0, 1.2, lambda v: f"{100*v:.0f}%", ref=0.6)
         svg += panel(W + 20, y, f"{name}: quality minus static", dq, lo, hi, lambda v: f"{v:+.3f}", ref=-0.01, color="#2da44e")
     svg.append("</svg>")
     with open(out_path, "w") as f:
