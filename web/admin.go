@@ -52,6 +52,9 @@ type Options struct {
 	// Providers reports provider health (router.Service.Providers);
 	// optional.
 	Providers func() []router.ProviderHealth
+	// Keys lists API keys with their spend; nil leaves the keys section
+	// out.
+	Keys KeyReader
 	// Baseline names the model savings are measured against.
 	Baseline string
 	Logger   *slog.Logger
@@ -97,6 +100,7 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /admin/api/versions/{id}", h.apiVersion)
 	mux.HandleFunc("GET /admin/api/diff", h.apiDiff)
 	mux.HandleFunc("GET /admin/api/spend", h.apiSpend)
+	mux.HandleFunc("GET /admin/api/keys", h.apiKeys)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path, "not_found")
 	})

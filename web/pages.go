@@ -98,6 +98,7 @@ type overviewPage struct {
 	Days      []spendRow
 	Week      spendRow
 	Evals     []evalRow
+	Keys      []keyRow
 }
 
 type evalRow struct {
@@ -155,6 +156,10 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		for _, run := range runs {
 			p.Evals = append(p.Evals, evalRow{ID: run.ID, Created: run.CreatedAt, Dataset: run.Dataset, Params: string(run.Params)})
 		}
+	}
+	if p.Keys, err = h.keyRows(ctx); err != nil {
+		h.pageFail(w, r, err)
+		return
 	}
 	h.render(w, r, http.StatusOK, "overview", p)
 }

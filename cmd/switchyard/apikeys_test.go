@@ -198,6 +198,7 @@ func TestKeyLife(t *testing.T) {
 			time.Sleep(200 * time.Millisecond) // a few syncs: the update reaches the gate
 			var paced, exceeded int
 			var cheaper bool
+			var pacedID string
 			for _, p := range prompts[1:60] {
 				code, hdr, body = call(t, "POST", in.url+"/ask", bearer, askBody(p))
 				if code == 429 {
@@ -212,6 +213,7 @@ func TestKeyLife(t *testing.T) {
 				}
 				if hdr.Get("x-switchyard-budget") == "pacing" {
 					paced++
+					pacedID, _ = body["id"].(string)
 					md := body["metadata"].(map[string]any)
 					cheaper = cheaper || md["model_used"] == "gpt-4o-mini" || md["model_used"] == "llama-3.1-8b-instant"
 					if md["budget"] != "pacing" {
@@ -241,15 +243,48 @@ func TestKeyLife(t *testing.T) {
 				t.Errorf("/costs/today without a bearer: %d, want 401", code)
 			}
 
-			// The rows carry the key, and the paced ones say so.
+			// The admin page shows both keys' spend against budget and pace
+			// (once the rows are written).
 			st := openTestStore(t, dbURL)
 			waitFor(t, "rows written", func() bool {
 				days, err := st.KeySpend(context.Background(), "team-a", now, now)
 				return err == nil && days[0].Prompts >= 2+paced
 			})
+			code, _, ak := call(t, "GET", in.url+"/admin/api/keys", "Bearer demo", "")
+			if code != 200 {
+				t.Fatalf("/admin/api/keys: %d %v", code, ak)
+			}
+			seen := map[string]map[string]any{}
+			for _, k := range ak["keys"].([]any) {
+				row := k.(map[string]any)
+				seen[row["name"].(string)] = row
+			}
+			if a := seen["team-a"]; a == nil || a["spent_micros"].(float64) < a["budget_micros"].(float64) || a["ahead_of_pace"] != true {
+				t.Errorf("admin keys: team-a = %v, want spent at its budget, ahead of pace", a)
+			}
+			if b := seen["team-b"]; b == nil || b["prompts"].(float64) != 2 {
+				t.Errorf("admin keys: team-b = %v, want 2 prompts", b)
+			}
+			req, _ := http.NewRequest("GET", in.url+"/admin", nil)
+			req.Header.Set("Authorization", "Bearer demo")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(page), `id="key-team-a"`) || !strings.Contains(string(page), "ahead of pace") {
+				t.Errorf("the admin page does not list team-a ahead of pace")
+			}
+
+			// The rows carry the key, and the paced ones say so.
 			r, err := st.GetRequest(context.Background(), first["id"].(string))
 			if err != nil || r.Key != "team-a" || r.Budget != "" {
 				t.Errorf("first row: key %q budget %q (%v)", r.Key, r.Budget, err)
+			}
+
+			if r, err := st.GetRequest(context.Background(), pacedID); err != nil || r.Budget != "pacing" || r.Key != "team-a" {
+				t.Errorf("paced row: key %q budget %q (%v), want team-a pacing", r.Key, r.Budget, err)
 			}
 
 			// Revoked: refused within a few syncs.

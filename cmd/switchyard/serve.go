@@ -189,6 +189,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Spend:     st,
 		Evals:     st,
 		Providers: func() []router.ProviderHealth { return svc.Providers() },
+		Keys:      st,
 		Baseline:  cfg.Baseline,
 		Logger:    log,
 	})
