@@ -4,13 +4,16 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/switchyard
 PKGS  := ./...
+# nomsgpack leaves gin's MessagePack codec (github.com/ugorji/go) out of
+# the binary: the service speaks JSON only (BENCHMARKS.md, "Lean build").
+TAGS  := nomsgpack
 
 .PHONY: all build run test test-short lint bench fmt clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/switchyard
+	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/switchyard
 
 # The demo: the upstream answers as the shipped dataset's models would, on
 # 127.0.0.1:8081; Switchyard routes to it. Ctrl-C stops both.

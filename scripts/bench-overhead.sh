@@ -31,6 +31,6 @@
 # compare ratios from one run, not absolute figures across machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go build -o bin/switchyard ./cmd/switchyard
+go build -tags nomsgpack -o bin/switchyard ./cmd/switchyard
 go build -o bin/loadgen ./cmd/loadgen
 exec bin/loadgen bench --switchyard bin/switchyard "$@"
