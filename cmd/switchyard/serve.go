@@ -98,9 +98,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
-	version, err := st.SeedVersion(ctx, cfg.Table())
+	version, err := loadTable(ctx, st, cfg, log)
 	if err != nil {
-		return fmt.Errorf("load routing table: %w", err)
+		return err
 	}
 
 	clients := make(map[string]*provider.Client, len(cfg.Providers))
@@ -327,6 +327,7 @@ type activeVersioner interface {
 func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, activate func(context.Context, router.Version) error, db *outage.Tracker, log *slog.Logger) {
 	t := time.NewTicker(tablePollInterval)
 	defer t.Stop()
+	var refused int64 // a version this configuration cannot serve: said once
 	for {
 		select {
 		case <-ctx.Done():
@@ -341,10 +342,11 @@ func watchTable(ctx context.Context, st activeVersioner, svc *router.Service, ac
 			continue
 		}
 		db.OK()
-		if v.ID == svc.Version().ID {
+		if v.ID == svc.Version().ID || v.ID == refused {
 			continue
 		}
 		if err := activate(ctx, v); err != nil {
+			refused = v.ID
 			log.Error("activate routing table", "version", v.ID, "err", err)
 			continue
 		}
