@@ -29,6 +29,8 @@ type Metrics struct {
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 	keys         *keyMetrics
+	filtered     *prometheus.CounterVec
+	traffic      *prometheus.CounterVec
 }
 
 // Gauges are read at scrape time from the running service.
@@ -58,6 +60,12 @@ func New(g Gauges) *Metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchyard_requests_total", Help: "Served requests by endpoint, complexity, answering model and status.",
 		}, []string{"endpoint", "complexity", "model", "status"}),
+		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_capability_filtered_total", Help: "Candidates routing dropped because they lack a capability the request needs, by model and capability.",
+		}, []string{"model", "capability"}),
+		traffic: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchyard_traffic_total", Help: "Served requests by traffic class: tools offered or in the history, JSON output asked, images present, answered with a tool call.",
+		}, []string{"tools", "json_output", "images", "tool_call_answer"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchyard_attempts_total", Help: "Calls to models by model, provider and outcome (retries and escalations included).",
 		}, []string{"model", "provider", "status"}),
@@ -86,7 +94,7 @@ func New(g Gauges) *Metrics {
 		}, []string{"method"}),
 	}
 	m.keys = newKeyMetrics(reg)
-	for _, c := range []prometheus.Collector{m.requests, m.attempts, m.tokens, m.costMicros, m.baseline, m.latency, m.classified, m.httpRequests, m.httpDuration} {
+	for _, c := range []prometheus.Collector{m.requests, m.attempts, m.tokens, m.costMicros, m.baseline, m.latency, m.classified, m.httpRequests, m.httpDuration, m.filtered, m.traffic} {
 		f(c)
 	}
 	if g.Pending != nil {
@@ -157,6 +165,15 @@ func (m *Metrics) observe(rec router.Record) {
 		m.costMicros.WithLabelValues(a.Model).Add(float64(a.Cost))
 	}
 	m.baseline.Add(float64(rec.BaselineCost))
+	for _, f := range rec.Filtered {
+		m.filtered.WithLabelValues(f.Model, f.Capability).Inc()
+	}
+	tr := rec.Traffic
+	format := tr.JSONOutput
+	if format == "" {
+		format = "none"
+	}
+	m.traffic.WithLabelValues(boolLabel(tr.UsesTools), format, boolLabel(tr.HasImages), boolLabel(tr.ToolCallAnswer)).Inc()
 }
 
 func boolLabel(b bool) string {

@@ -36,6 +36,8 @@ func TestMetrics(t *testing.T) {
 			{Model: "mini", Provider: "openai", Status: router.OutcomeOK, PromptTokens: 10, CompletionTokens: 5, Cost: 42},
 		},
 		BaselineCost: 900,
+		Traffic:      router.Traffic{UsesTools: true, JSONOutput: router.FormatJSONSchema, ToolCallAnswer: true},
+		Filtered:     []router.Filtered{{Model: "tiny", Capability: router.CapTools}},
 	})
 	if err != nil || next.n != 1 {
 		t.Fatalf("decorated recorder: err %v, forwarded %d records, want 1", err, next.n)
@@ -64,6 +66,8 @@ func TestMetrics(t *testing.T) {
 		`switchyard_provider_up{provider="groq",state="open"} 0`,
 		`switchyard_provider_up{provider="openai",state="ok"} 1`,
 		`switchyard_request_duration_seconds_bucket{complexity="simple",le="0.5"} 1`,
+		`switchyard_capability_filtered_total{capability="tools",model="tiny"} 1`,
+		`switchyard_traffic_total{images="false",json_output="json_schema",tool_call_answer="true",tools="true"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
