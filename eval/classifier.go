@@ -48,7 +48,7 @@ func (c LabelClassifier) Classify(it *datasets.Item) router.Analysis {
 			a.Complexity = router.Complex
 		}
 	}
-	if cat := categoryName(it.Label.Category); cat != "" {
+	if cat := router.CategoryName(it.Label.Category); cat != "" {
 		a.Category = cat
 	}
 	return a
@@ -68,26 +68,8 @@ func (c SourceClassifier) Classify(it *datasets.Item) router.Analysis {
 	if i := strings.LastIndexByte(src, '/'); i >= 0 {
 		src = src[i+1:]
 	}
-	if cat := categoryName(src); cat != "" {
+	if cat := router.CategoryName(src); cat != "" {
 		a.Category = cat
 	}
 	return a
-}
-
-// categoryName turns free text into a category the routing table
-// accepts: lowercase letters, digits, - and _, at most 40 bytes.
-func categoryName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
-			b.WriteRune(r)
-		case r == ' ' || r == '.' || r == '/':
-			b.WriteByte('_')
-		}
-		if b.Len() >= 40 {
-			break
-		}
-	}
-	return b.String()
 }

@@ -212,9 +212,9 @@ func mixShare(target, weak, strong float64) float64 {
 
 // observations turns the training prompts into learner observations,
 // with costs in micro-USD.
-func (mx *Matrix) observations() []learner.Observation {
+func (mx *Matrix) observations() []learner.Sample {
 	M := len(mx.Models)
-	obs := make([]learner.Observation, 0, len(mx.Train)*M)
+	obs := make([]learner.Sample, 0, len(mx.Train)*M)
 	for _, i := range mx.Train {
 		b := mx.Buckets[mx.Bucket[i]]
 		for m := range M {
@@ -222,7 +222,7 @@ func (mx *Matrix) observations() []learner.Observation {
 			if math.IsNaN(q) {
 				continue
 			}
-			obs = append(obs, learner.Observation{
+			obs = append(obs, learner.Sample{
 				Complexity: b.Complexity,
 				Category:   b.Category,
 				Model:      mx.Models[m],

@@ -17,11 +17,11 @@ import (
 	"github.com/switchyard/switchyard/router"
 )
 
-// Observation is one outcome sample: how one model did on one prompt of a
+// Sample is one outcome: how one model did on one prompt of a
 // bucket. The live learner makes one from a request row joined with its
 // outcome (Weight 1/propensity); the eval harness makes one per dataset
 // prompt and model (Weight 1).
-type Observation struct {
+type Sample struct {
 	Complexity router.Complexity
 	// Category refines the bucket ("math"); empty for none. Categories
 	// that router.Table.Validate would reject are ignored.
@@ -165,7 +165,7 @@ var ErrNoObservations = errors.New("no observations")
 // provenance holds the data window, the sample count, the options and, per
 // emitted bucket and model, the samples, posterior mean, lower bound and
 // mean cost.
-func Fit(obs []Observation, opts Options) (router.Table, router.Provenance, error) {
+func Fit(obs []Sample, opts Options) (router.Table, router.Provenance, error) {
 	e, err := Summarize(obs, opts)
 	if err != nil {
 		return nil, router.Provenance{}, err
@@ -175,7 +175,7 @@ func Fit(obs []Observation, opts Options) (router.Table, router.Provenance, erro
 }
 
 // validate checks one observation.
-func (o *Observation) validate() error {
+func (o *Sample) validate() error {
 	if o.Model == "" {
 		return errors.New("no model")
 	}

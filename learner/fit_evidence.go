@@ -97,7 +97,7 @@ func complexityIndex(c router.Complexity) int {
 }
 
 // Summarize validates obs and computes every bucket's posteriors.
-func Summarize(obs []Observation, opts Options) (*Evidence, error) {
+func Summarize(obs []Sample, opts Options) (*Evidence, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("fit options: %w", err)
@@ -130,7 +130,7 @@ func Summarize(obs []Observation, opts Options) (*Evidence, error) {
 		}
 		if o.Category != lastCat {
 			cat := o.Category
-			if !validCategory(cat) {
+			if !router.ValidCategory(cat) {
 				cat = ""
 			}
 			k, ok := catIdx[cat]
@@ -280,17 +280,4 @@ func (e *Evidence) Thresholds() []float64 {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// validCategory mirrors router.Table.Validate's rule for category names.
-func validCategory(s string) bool {
-	if len(s) == 0 || len(s) > 40 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -19,7 +19,7 @@ func TestFitNeverMovesOnThinEvidence(t *testing.T) {
 	)
 	for _, tt := range []struct {
 		name string
-		big  []Observation
+		big  []Sample
 		want []string // the refined bucket; nil: none
 	}{
 		{"one sample", outcomes(router.Simple, "factual", "big", 1, 0, 1000), nil},

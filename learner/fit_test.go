@@ -14,20 +14,20 @@ import (
 
 // outcomes returns ok successes and bad failures of model in a bucket,
 // each call costing cost micro-USD.
-func outcomes(c router.Complexity, cat, model string, ok, bad int, cost float64) []Observation {
-	var out []Observation
+func outcomes(c router.Complexity, cat, model string, ok, bad int, cost float64) []Sample {
+	var out []Sample
 	for i := range ok + bad {
 		score := 0.0
 		if i < ok {
 			score = 1
 		}
-		out = append(out, Observation{Complexity: c, Category: cat, Model: model, Score: score, CostMicros: cost, Weight: 1})
+		out = append(out, Sample{Complexity: c, Category: cat, Model: model, Score: score, CostMicros: cost, Weight: 1})
 	}
 	return out
 }
 
-func concat(parts ...[]Observation) []Observation {
-	var out []Observation
+func concat(parts ...[]Sample) []Sample {
+	var out []Sample
 	for _, p := range parts {
 		out = append(out, p...)
 	}
@@ -37,7 +37,7 @@ func concat(parts ...[]Observation) []Observation {
 func TestFitChoosesCheapestAdequateByCostPerSuccess(t *testing.T) {
 	tests := []struct {
 		name string
-		obs  []Observation
+		obs  []Sample
 		want []string
 	}{{
 		// All three are adequate at 0.9; cheap has the lowest cost per
@@ -238,19 +238,19 @@ func TestFitWeights(t *testing.T) {
 }
 
 func TestFitErrors(t *testing.T) {
-	good := Observation{Complexity: router.Simple, Model: "m", Score: 1, Weight: 1}
+	good := Sample{Complexity: router.Simple, Model: "m", Score: 1, Weight: 1}
 	tests := []struct {
 		name string
-		obs  []Observation
+		obs  []Sample
 		opts Options
 	}{
 		{"empty", nil, DefaultOptions()},
-		{"score", []Observation{{Complexity: router.Simple, Model: "m", Score: 1.5, Weight: 1}}, DefaultOptions()},
-		{"weight", []Observation{{Complexity: router.Simple, Model: "m", Score: 1}}, DefaultOptions()},
-		{"complexity", []Observation{{Complexity: "Simple", Model: "m", Score: 1, Weight: 1}}, DefaultOptions()},
-		{"model", []Observation{{Complexity: router.Simple, Score: 1, Weight: 1}}, DefaultOptions()},
-		{"target", []Observation{good}, Options{Target: 1.2}},
-		{"credibility", []Observation{good}, Options{Credibility: 1}},
+		{"score", []Sample{{Complexity: router.Simple, Model: "m", Score: 1.5, Weight: 1}}, DefaultOptions()},
+		{"weight", []Sample{{Complexity: router.Simple, Model: "m", Score: 1}}, DefaultOptions()},
+		{"complexity", []Sample{{Complexity: "Simple", Model: "m", Score: 1, Weight: 1}}, DefaultOptions()},
+		{"model", []Sample{{Complexity: router.Simple, Score: 1, Weight: 1}}, DefaultOptions()},
+		{"target", []Sample{good}, Options{Target: 1.2}},
+		{"credibility", []Sample{good}, Options{Credibility: 1}},
 	}
 	for _, tt := range tests {
 		if _, _, err := Fit(tt.obs, tt.opts); err == nil {
@@ -287,14 +287,14 @@ func TestThresholds(t *testing.T) {
 // syntheticObservations makes n observations over 3 complexities, 12
 // categories and 11 models, with each model's success rate rising with
 // its price.
-func syntheticObservations(n int) []Observation {
+func syntheticObservations(n int) []Sample {
 	rng := rand.New(rand.NewPCG(1, 2))
 	models := make([]string, 11)
 	for i := range models {
 		models[i] = fmt.Sprintf("model-%02d", i)
 	}
 	cats := []string{"", "math", "code", "law", "medicine", "chat", "writing", "knowledge", "reasoning", "translation", "summarization", "general"}
-	obs := make([]Observation, n)
+	obs := make([]Sample, n)
 	for i := range obs {
 		m := i % len(models)
 		c := rng.IntN(3)
@@ -303,7 +303,7 @@ func syntheticObservations(n int) []Observation {
 		if rng.Float64() < p {
 			score = 1
 		}
-		obs[i] = Observation{
+		obs[i] = Sample{
 			Complexity: router.Complexities[c],
 			Category:   cats[rng.IntN(len(cats))],
 			Model:      models[m],

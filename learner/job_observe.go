@@ -14,8 +14,8 @@ import (
 // weight. Observations of unrouted requests (a model named by the client:
 // no complexity), of models not in models (when models is not nil) and
 // without weight are left out.
-func FromOutcomes(obs []router.Observation, models router.Catalog, maxWeight float64) []Observation {
-	out := make([]Observation, 0, len(obs))
+func FromOutcomes(obs []router.Observation, models router.Catalog, maxWeight float64) []Sample {
+	out := make([]Sample, 0, len(obs))
 	for _, o := range obs {
 		if !usable(o, models) {
 			continue
@@ -24,7 +24,7 @@ func FromOutcomes(obs []router.Observation, models router.Catalog, maxWeight flo
 		if o.Attempt == 0 {
 			w *= importance(o.Propensity, maxWeight)
 		}
-		out = append(out, Observation{
+		out = append(out, Sample{
 			Complexity: o.Complexity,
 			Category:   o.Category,
 			Model:      o.Model,

@@ -52,7 +52,7 @@ func (t Table) Validate(models Catalog) error {
 		if pc, err := ParseComplexity(c); err != nil || string(pc) != c {
 			return fmt.Errorf("bucket %q: want simple, moderate or complex, optionally /category", bucket)
 		}
-		if refined && !validCategory(category) {
+		if refined && !ValidCategory(category) {
 			return fmt.Errorf("bucket %q: category must be 1-40 lowercase letters, digits, - or _", bucket)
 		}
 		if len(names) == 0 {
@@ -72,16 +72,43 @@ func (t Table) Validate(models Catalog) error {
 	return nil
 }
 
-func validCategory(s string) bool {
+// ValidCategory reports whether s may name a category in a routing
+// table's bucket ("complex/math"): 1 to 40 bytes of lowercase letters,
+// digits, - and _. Classifiers and the learner ask it before refining a
+// bucket with a category.
+func ValidCategory(s string) bool {
 	if len(s) == 0 || len(s) > maxCategoryLen {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+		if !categoryRune(r) {
 			return false
 		}
 	}
 	return true
+}
+
+func categoryRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+}
+
+// CategoryName turns free text (a dataset's label or source) into a
+// category ValidCategory accepts, or "": lowercased, spaces, dots and
+// slashes become _, other characters are dropped, at most 40 bytes.
+func CategoryName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
+		switch {
+		case categoryRune(r):
+			b.WriteRune(r)
+		case r == ' ' || r == '.' || r == '/':
+			b.WriteByte('_')
+		}
+		if b.Len() >= maxCategoryLen {
+			break
+		}
+	}
+	return b.String()
 }
 
 // Status is where a table version is in its life.

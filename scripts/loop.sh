@@ -49,6 +49,10 @@ CONCURRENCY=${CONCURRENCY:-16}
 REPEAT=${REPEAT:-1}
 
 cd "$(dirname "$0")/.."
+if [[ ! -f $PRICES ]]; then
+	echo "scripts/loop.sh: price file $PRICES not found: set PRICES to a prices.json (the default is ../shared/datasets/prices.json beside the repository)" >&2
+	exit 2
+fi
 PRICES=$(cd "$(dirname "$PRICES")" && pwd)/$(basename "$PRICES")
 tmp=$(mktemp -d)
 pids=()

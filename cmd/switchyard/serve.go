@@ -35,10 +35,6 @@ const defaultDatabase = "sqlite:data/switchyard.db"
 // version, so a promotion goes live on every replica without a restart.
 const tablePollInterval = 5 * time.Second
 
-// recentIDs is how many request ids serve remembers for /feedback, far
-// more than the recorder buffers between writes.
-const recentIDs = 50000
-
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -149,8 +145,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	rec := recorder.New(st, recorder.Options{Logger: log, Outage: dbOutage})
 	dbOutage.SetWaiting(rec.Pending)
 	gate := newGate(ctx, cfg, st, log)
-	// Feedback may beat its request's row to the database; the recent
-	// ids let /feedback know the request exists meanwhile.
 	var svc *router.Service
 	var api *httpapi.Server
 	mx := metrics.New(metrics.Gauges{
@@ -161,12 +155,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TableVersion: func() int64 { return svc.Version().ID },
 		BucketPSI:    bucketPSI(st, log),
 	})
-	recent := httpapi.NewRecentIDs(gate.Recorder(mx.Recorder(rec)), recentIDs)
 	svc, err = router.NewService(router.Options{
 		Models:     cfg.Catalog(),
 		Completers: completers,
 		Classifier: classifier,
-		Recorder:   recent,
+		Recorder:   gate.Recorder(mx.Recorder(rec)),
 		Baseline:   cfg.Baseline,
 		Version:    version,
 		Predictor:  predictor,
@@ -197,8 +190,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Router:         svc,
 		Spend:          st,
 		Feedback:       st,
-		Recent:         recent,
 		Records:        rec,
+		Pending:        rec, // feedback may beat its request's row to the database
 		Metrics:        mx.Handler(),
 		Admin:          admin,
 		Baseline:       cfg.Baseline,

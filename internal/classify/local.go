@@ -105,7 +105,7 @@ func (l *LocalModel) analyse(prompt string, all []float64) (router.Analysis, flo
 	a := l.heuristic.Analyze(prompt)
 	a.Complexity = d.Complexity
 	if l.categories {
-		if cat, pc := l.model.Category(all); pc >= 0.5 && validCategory(cat) {
+		if cat, pc := l.model.Category(all); pc >= 0.5 && router.ValidCategory(cat) {
 			a.Category = cat
 		}
 	}
@@ -134,18 +134,4 @@ func (l *LocalModel) reason(d textmodel.Decision, p []float64) string {
 		s += "; too little training data"
 	}
 	return oneLine(s, maxReasonBytes)
-}
-
-// validCategory mirrors router's rule for a table's category names, so
-// that a local category can refine a bucket.
-func validCategory(s string) bool {
-	if len(s) == 0 || len(s) > 40 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }

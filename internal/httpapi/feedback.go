@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,10 +20,12 @@ type FeedbackStore interface {
 	PutOutcome(ctx context.Context, o router.Outcome) error
 }
 
-// RecentSet says whether this process served a request whose record may
-// not be written yet; *RecentIDs implements it.
-type RecentSet interface {
-	Seen(id string) bool
+// Buffer says whether this process recorded a request whose row is not
+// written yet; *recorder.Recorder implements it.
+type Buffer interface {
+	// Buffered reports whether a record with id is accepted but not yet
+	// written.
+	Buffered(id string) bool
 }
 
 // Feedback timing defaults.
@@ -114,7 +115,7 @@ func (s *Server) knownRequest(ctx context.Context, id string) (bool, error) {
 	poll := time.NewTicker(feedbackPoll)
 	defer poll.Stop()
 	for {
-		if s.opts.Recent != nil && s.opts.Recent.Seen(id) {
+		if s.opts.Pending != nil && s.opts.Pending.Buffered(id) {
 			return true, nil
 		}
 		ok, err := s.opts.Feedback.HasRequest(ctx, id)
@@ -132,93 +133,4 @@ func (s *Server) knownRequest(ctx context.Context, id string) (bool, error) {
 			return false, router.Errorf(router.KindUnavailable, "", "request cancelled")
 		}
 	}
-}
-
-// RecentIDs is a router.Recorder that remembers the ids of the last
-// records it passed on, so feedback can find a request whose record is
-// still in the recorder's buffer. It is safe for concurrent use and
-// holds at most its capacity of ids, forgetting the oldest first. It sits
-// on every request's path, so its ids are split into independently
-// locked shards: one mutex here serialised the service under load.
-type RecentIDs struct {
-	next   router.Recorder
-	shards []recentShard
-}
-
-// recentShards is how many parts RecentIDs splits its ids into, when it
-// holds at least minPerShard ids a part; a small one keeps one part, so
-// that it forgets exactly the oldest.
-const (
-	recentShards = 16
-	minPerShard  = 256
-)
-
-type recentShard struct {
-	mu   sync.Mutex
-	ids  map[string]struct{}
-	ring []string // the ids in arrival order, oldest at pos once full
-	pos  int
-}
-
-var (
-	_ router.Recorder = (*RecentIDs)(nil)
-	_ RecentSet       = (*RecentIDs)(nil)
-)
-
-// NewRecentIDs returns a RecentIDs passing records on to next and
-// remembering up to capacity ids (at least 1).
-func NewRecentIDs(next router.Recorder, capacity int) *RecentIDs {
-	n := 1
-	if capacity >= recentShards*minPerShard {
-		n = recentShards
-	}
-	per := max((capacity+n-1)/n, 1)
-	r := &RecentIDs{next: next, shards: make([]recentShard, n)}
-	for i := range r.shards {
-		r.shards[i] = recentShard{ids: make(map[string]struct{}, per), ring: make([]string, 0, per)}
-	}
-	return r
-}
-
-// Record passes rec on, and remembers its id once next accepted it.
-func (r *RecentIDs) Record(ctx context.Context, rec router.Record) error {
-	if err := r.next.Record(ctx, rec); err != nil {
-		return err
-	}
-	r.shard(rec.ID).add(rec.ID)
-	return nil
-}
-
-// shard picks id's shard by FNV-1a.
-func (r *RecentIDs) shard(id string) *recentShard {
-	h := uint32(2166136261)
-	for i := 0; i < len(id); i++ {
-		h = (h ^ uint32(id[i])) * 16777619
-	}
-	return &r.shards[h%uint32(len(r.shards))]
-}
-
-func (s *recentShard) add(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.ids[id]; ok {
-		return
-	}
-	if len(s.ring) < cap(s.ring) {
-		s.ring = append(s.ring, id)
-	} else {
-		delete(s.ids, s.ring[s.pos])
-		s.ring[s.pos] = id
-		s.pos = (s.pos + 1) % len(s.ring)
-	}
-	s.ids[id] = struct{}{}
-}
-
-// Seen reports whether id is among the remembered ids.
-func (r *RecentIDs) Seen(id string) bool {
-	s := r.shard(id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.ids[id]
-	return ok
 }

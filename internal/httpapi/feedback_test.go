@@ -9,19 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/recorder"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/storetest"
 	"github.com/switchyard/switchyard/router"
 )
 
-func newFeedbackServer(t *testing.T, fs FeedbackStore, recent RecentSet, grace time.Duration) *httptest.Server {
+func newFeedbackServer(t *testing.T, fs FeedbackStore, pending Buffer, grace time.Duration) *httptest.Server {
 	t.Helper()
 	s := New(Options{
 		Router:        &echoRouter{},
 		Spend:         fixedSpend{},
 		MaxBodyBytes:  1024,
 		Feedback:      fs,
-		Recent:        recent,
+		Pending:       pending,
 		FeedbackGrace: grace,
 		Now:           func() time.Time { return time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC) },
 	})
@@ -107,50 +108,46 @@ func assertFeedback(t *testing.T, st *store.Store, id string, want float64) {
 	}
 }
 
-// heldRecorder accepts records and writes them only when released, like
-// the real recorder between flushes.
-type heldRecorder struct {
-	mu   sync.Mutex
-	held []router.Record
+// heldSink writes records to the store only once released, like a
+// database that is slow to take the recorder's batch.
+type heldSink struct {
+	st      *store.Store
+	release chan struct{}
 }
 
-func (h *heldRecorder) Record(ctx context.Context, rec router.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.held = append(h.held, rec)
-	return nil
-}
-
-func (h *heldRecorder) release(ctx context.Context, st *store.Store) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return st.InsertRequests(ctx, h.held)
+func (h *heldSink) InsertRequests(ctx context.Context, recs []router.Record) error {
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return h.st.InsertRequests(ctx, recs)
 }
 
 // TestFeedbackBeforeRecordWritten: feedback arriving while the request's
-// record is still buffered is accepted through the recent-ids set, with
-// no waiting, and attributed to the answering model once the record is
-// written.
+// record is still in the recorder's buffer is accepted, with no waiting,
+// and attributed to the answering model once the record is written.
 func TestFeedbackBeforeRecordWritten(t *testing.T) {
 	st := storetest.Open(t, store.DialectSQLite)
 	ctx := context.Background()
-	held := &heldRecorder{}
-	recent := NewRecentIDs(held, 100)
-	rec := router.Record{ID: "req_buffered", Time: time.Now(), Complexity: router.Simple, Model: "cheap", Status: router.OutcomeOK, Propensity: 1,
+	held := &heldSink{st: st, release: make(chan struct{})}
+	rec := recorder.New(held, recorder.Options{FlushInterval: time.Millisecond})
+	r := router.Record{ID: "req_buffered", Time: time.Now(), Complexity: router.Simple, Model: "cheap", Status: router.OutcomeOK, Propensity: 1,
 		Attempts: []router.Attempt{{Model: "cheap", Status: router.OutcomeOK, Cost: 9}}}
-	if err := recent.Record(ctx, rec); err != nil {
+	if err := rec.Record(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	ts := newFeedbackServer(t, st, recent, -1)
+	ts := newFeedbackServer(t, st, rec, -1)
 
 	code, body, _ := do(t, "POST", ts.URL+"/feedback", `{"id":"req_buffered","score":0.5}`)
 	if code != 200 {
 		t.Fatalf("feedback for a buffered record: %d %v, want 200", code, body)
 	}
-	if err := held.release(ctx, st); err != nil {
+	close(held.release)
+	if err := rec.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	obs, err := st.Observations(ctx, rec.Time.Add(-time.Minute), rec.Time.Add(time.Minute))
+	obs, err := st.Observations(ctx, r.Time.Add(-time.Minute), r.Time.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,41 +211,5 @@ func TestFeedbackRouteNeedsStore(t *testing.T) {
 	_, ts := newTestServer(t, &echoRouter{}, fixedSpend{}, nil)
 	if code, body, _ := do(t, "POST", ts.URL+"/feedback", `{"id":"req_1","success":true}`); code != 404 {
 		t.Errorf("POST /feedback without a store: %d %v, want 404", code, body)
-	}
-}
-
-func TestRecentIDsForgetsOldest(t *testing.T) {
-	held := &heldRecorder{}
-	r := NewRecentIDs(held, 2)
-	ctx := context.Background()
-	for _, id := range []string{"a", "b", "b", "c"} {
-		if err := r.Record(ctx, router.Record{ID: id}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for id, want := range map[string]bool{"a": false, "b": true, "c": true, "d": false} {
-		if got := r.Seen(id); got != want {
-			t.Errorf("Seen(%s) = %v, want %v", id, got, want)
-		}
-	}
-	if len(held.held) != 4 {
-		t.Errorf("records passed on = %d, want 4", len(held.held))
-	}
-}
-
-// failingRecorder refuses every record.
-type failingRecorder struct{}
-
-func (failingRecorder) Record(ctx context.Context, rec router.Record) error {
-	return fmt.Errorf("record %s: buffer full", rec.ID)
-}
-
-func TestRecentIDsSkipsRefusedRecords(t *testing.T) {
-	r := NewRecentIDs(failingRecorder{}, 10)
-	if err := r.Record(context.Background(), router.Record{ID: "x"}); err == nil {
-		t.Fatal("Record through a failing recorder: got nil error")
-	}
-	if r.Seen("x") {
-		t.Error("Seen(x) after a refused record = true, want false")
 	}
 }

@@ -46,9 +46,9 @@ type Options struct {
 	// Records lets /costs wait for this replica's buffered records before
 	// reading spend (optional; without it /costs may lag by a flush).
 	Records RecordSyncer
-	// Recent knows the requests this process recorded whose rows may not
-	// be written yet (optional).
-	Recent RecentSet
+	// Pending knows the requests this process recorded whose rows are
+	// not written yet: the recorder (optional).
+	Pending Buffer
 	// FeedbackGrace is how long feedback for an unknown id waits for its
 	// request to be written before it is a 404; zero means 600ms,
 	// negative means no wait.

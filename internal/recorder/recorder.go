@@ -95,6 +95,20 @@ type Recorder struct {
 	writtenN  atomic.Int64  // written ever
 	healthy   atomic.Bool   // false while the last write failed
 	flushNow  chan struct{} // Sync asks the writer not to wait for a full batch
+
+	// ids count the records of each id accepted but not yet written, so
+	// /feedback can know a request whose row is on its way. Every request
+	// passes here, so they are split into independently locked shards:
+	// one mutex serialised the service under load.
+	ids [idShards]idShard
+}
+
+// idShards is how many parts the buffered ids are split into.
+const idShards = 16
+
+type idShard struct {
+	mu    sync.Mutex
+	count map[string]int
 }
 
 var _ router.Recorder = (*Recorder)(nil)
@@ -115,6 +129,9 @@ func New(sink Sink, opts Options) *Recorder {
 
 		flushNow: make(chan struct{}, 1),
 	}
+	for i := range r.ids {
+		r.ids[i].count = make(map[string]int)
+	}
 	if r.opts.Outage == nil {
 		r.opts.Outage = outage.New("database", opts.Logger, outage.Options{Waiting: r.Pending})
 	}
@@ -132,6 +149,9 @@ func (r *Recorder) Record(ctx context.Context, rec router.Record) error {
 	if r.closed {
 		return fmt.Errorf("record %s: %w", rec.ID, ErrClosed)
 	}
+	// The id is marked before the record is queued: the writer may write
+	// it, and unmark it, before a send returns.
+	r.mark(rec.ID)
 	select {
 	case r.queue <- rec:
 		r.accept()
@@ -144,8 +164,10 @@ func (r *Recorder) Record(ctx context.Context, rec router.Record) error {
 		r.accept()
 		return nil
 	case <-ctx.Done():
+		r.unmark(rec)
 		return fmt.Errorf("record %s: buffer of %d full: %w", rec.ID, r.opts.Capacity, ctx.Err())
 	case <-r.closing:
+		r.unmark(rec)
 		return fmt.Errorf("record %s: %w", rec.ID, ErrClosed)
 	}
 }
@@ -186,6 +208,45 @@ func (r *Recorder) Sync(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Buffered reports whether a record with id was accepted and is not yet
+// written: its request exists though the database does not show it yet.
+func (r *Recorder) Buffered(id string) bool {
+	sh := r.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.count[id] > 0
+}
+
+// shard picks id's shard by FNV-1a.
+func (r *Recorder) shard(id string) *idShard {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return &r.ids[h%idShards]
+}
+
+func (r *Recorder) mark(id string) {
+	sh := r.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.count[id]++
+}
+
+// unmark forgets one record of each of recs' ids.
+func (r *Recorder) unmark(recs ...router.Record) {
+	for _, rec := range recs {
+		sh := r.shard(rec.ID)
+		sh.mu.Lock()
+		if sh.count[rec.ID] <= 1 {
+			delete(sh.count, rec.ID)
+		} else {
+			sh.count[rec.ID]--
+		}
+		sh.mu.Unlock()
+	}
 }
 
 // Healthy reports whether the last write succeeded (true before the
@@ -297,6 +358,7 @@ func (r *Recorder) write(ctx context.Context, batch []router.Record) bool {
 		if err == nil {
 			r.pending.Add(-int64(len(batch)))
 			r.writtenN.Add(int64(len(batch)))
+			r.unmark(batch...)
 			r.healthy.Store(true)
 			r.opts.Outage.OK()
 			return true

@@ -386,3 +386,35 @@ func TestOutageLoggedOnce(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestBuffered: an id is buffered from Record until its row is written,
+// and a record the recorder refused is not.
+func TestBuffered(t *testing.T) {
+	sink := &blockingSink{entered: make(chan struct{}, 10), release: make(chan struct{}), inner: newFakeSink(0)}
+	r := recorder.New(sink, recorder.Options{Capacity: 1, BatchSize: 1})
+	recordN(t, r, 0, 1)
+	<-sink.entered // the writer holds record 0
+	recordN(t, r, 1, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Record(ctx, rec(2)); err == nil {
+		t.Fatal("Record into a full buffer with a done ctx: nil error")
+	}
+	for id, want := range map[string]bool{"req_00000": true, "req_00001": true, "req_00002": false, "req_99999": false} {
+		if got := r.Buffered(id); got != want {
+			t.Errorf("while held: Buffered(%s) = %v, want %v", id, got, want)
+		}
+	}
+	close(sink.release)
+	if err := closeWithin(t, r, 30*time.Second); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := r.Record(context.Background(), rec(3)); !errors.Is(err, recorder.ErrClosed) {
+		t.Fatalf("Record after Close = %v, want ErrClosed", err)
+	}
+	for _, id := range []string{"req_00000", "req_00001", "req_00003"} {
+		if r.Buffered(id) {
+			t.Errorf("after Close: Buffered(%s) = true, want false (written or refused)", id)
+		}
+	}
+}

@@ -23,7 +23,7 @@ import (
 // difficulty labels (MATH levels 1-5). It lives in the external test
 // package because classify imports textmodel. Run with the report:
 //
-//	SWITCHYARD_SHARED_DATASETS=/work/shared/datasets go test ./internal/textmodel -run TestSharedDatasets -v
+//	SWITCHYARD_SHARED_DATASETS=$PWD/../shared/datasets go test ./internal/textmodel -run TestSharedDatasets -v
 
 // mathSources are the RouteLLM sources the audit's model trains on: all
 // of GSM8K and MMLU's mathematics subjects.

@@ -22,7 +22,7 @@ import (
 // repository, so it runs only when SWITCHYARD_SHARED_DATASETS names
 // their directory:
 //
-//	SWITCHYARD_SHARED_DATASETS=/work/shared/datasets go test ./internal/textmodel -run TestSharedDatasets -v
+//	SWITCHYARD_SHARED_DATASETS=$PWD/../shared/datasets go test ./internal/textmodel -run TestSharedDatasets -v
 //
 // It prints the figures BENCHMARKS.md quotes and asserts nothing about
 // them: targets are reported, not enforced. SWITCHYARD_REPORT_SEED (default
