@@ -49,6 +49,11 @@ type EvaluateOptions struct {
 	KeepQuality float64
 	Baseline    string
 	Z           float64
+	// KeepParam routes the model trained on the whole training split at
+	// the parameter chosen on the out-of-fold predictions as it is,
+	// instead of at the one that routes the training prompts at the
+	// chosen point's cost (learner.MatchCost, the default).
+	KeepParam bool
 }
 
 // curveGrid is how many evenly spaced targets the curve sweep adds to the

@@ -21,7 +21,7 @@ func (mx *Matrix) LocalChoices(point router.OperatingPoint) ([]string, error) {
 	}
 	p = p.WithParam(point.Param)
 	K := len(mx.PredModels)
-	pred := mx.predRows(mx.Test)
+	pred := mx.predRows(mx.Pred, mx.Test)
 	out := make([]string, len(mx.Test))
 	for n := range mx.Test {
 		if k := p.Choose(pred[n*K : (n+1)*K]); k >= 0 {

@@ -14,8 +14,14 @@ import (
 // quality goal on the training split (EvaluateOptions.KeepQuality), and
 // how it did on the test split, where it is the learned policy.
 type OperatingPointResult struct {
+	// Param is the rule's setting the learned policy routes with: the
+	// model trained on the whole training split routes the training
+	// prompts at the cost share FoldParam, chosen on the out-of-fold
+	// predictions, was predicted to cost (learner.MatchCost), or, with
+	// EvaluateOptions.KeepParam, FoldParam itself.
 	Rule        string  `json:"rule"`
 	Param       float64 `json:"param"`
+	FoldParam   float64 `json:"fold_param"`
 	KeepQuality float64 `json:"keep_quality"`
 	Baseline    string  `json:"baseline"`
 	Z           float64 `json:"z"`
@@ -45,11 +51,11 @@ type OperatingPointResult struct {
 }
 
 // pointData is what learner.ChoosePoint chooses on: the training rows'
-// out-of-fold predictions and their true quality and cost, in the
-// picker's model order.
-func (mx *Matrix) pointData() learner.PointData {
+// predictions from pred (the out-of-fold ones, or the final model's) and
+// their true quality and cost, in the picker's model order.
+func (mx *Matrix) pointData(pred []float64) learner.PointData {
 	K, M := len(mx.PredModels), len(mx.Models)
-	d := learner.PointData{K: K, Pred: mx.predRows(mx.Train)}
+	d := learner.PointData{K: K, Pred: mx.predRows(pred, mx.Train)}
 	for _, i := range mx.Train {
 		for _, c := range mx.PredCols {
 			q, cost := math.NaN(), math.NaN()
@@ -69,7 +75,7 @@ func (mx *Matrix) choosePoint(lr *localRouter, opts EvaluateOptions) (*Operating
 	if lr == nil {
 		return nil, errors.New("evaluate: a quality goal needs the local classifier")
 	}
-	if !mx.PredOutOfFold {
+	if mx.OutOfFold == nil {
 		return nil, errors.New("evaluate: a quality goal needs out-of-fold predictions for the training split (PrepareOptions.TrainPredictor)")
 	}
 	base := opts.Baseline
@@ -81,17 +87,23 @@ func (mx *Matrix) choosePoint(lr *localRouter, opts EvaluateOptions) (*Operating
 		return nil, fmt.Errorf("evaluate: baseline %q is not a model of both the dataset and the local model (%v)", base, mx.PredModels)
 	}
 	goal := learner.Goal{KeepQuality: opts.KeepQuality, Baseline: b, Z: opts.Z}
-	op, err := learner.ChoosePoint(lr.picker, mx.pointData(), goal)
+	op, err := learner.ChoosePoint(lr.picker, mx.pointData(mx.OutOfFold), goal)
 	met := err == nil
 	if err != nil && !errors.Is(err, learner.ErrGoalUnmet) {
 		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	param := op.Param
+	if met && !opts.KeepParam {
+		if param, err = learner.MatchCost(lr.picker, mx.pointData(mx.Pred), b, op.CostShare); err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
 	}
 	z := opts.Z
 	if z == 0 {
 		z = learner.DefaultZ
 	}
 	return &OperatingPointResult{
-		Rule: op.Rule, Param: op.Param, KeepQuality: op.KeepQuality, Baseline: op.Baseline, Z: z,
+		Rule: op.Rule, Param: param, FoldParam: op.Param, KeepQuality: op.KeepQuality, Baseline: op.Baseline, Z: z,
 		GoalMet:               met,
 		PredictedQualityShare: op.QualityShare,
 		PredictedCostShare:    op.CostShare,
@@ -131,8 +143,9 @@ func writePointText(b *strings.Builder, op *OperatingPointResult) {
 	if !op.GoalMet {
 		fmt.Fprintf(b, "  no point keeps the goal with its margin on %d training prompts: learned sends everything to %s\n", op.Samples, op.Baseline)
 	} else {
-		fmt.Fprintf(b, "  %s %.4f: predicted quality %.1f%% (margin %.1f%%), cost %.1f%% of %s, on %d training prompts\n",
-			op.Rule, op.Param, 100*op.PredictedQualityShare, 100*op.Margin, 100*op.PredictedCostShare, op.Baseline, op.Samples)
+		fmt.Fprintf(b, "  %s %.4f out of fold: predicted quality %.1f%% (margin %.1f%%), cost %.1f%% of %s, on %d training prompts\n",
+			op.Rule, op.FoldParam, 100*op.PredictedQualityShare, 100*op.Margin, 100*op.PredictedCostShare, op.Baseline, op.Samples)
+		fmt.Fprintf(b, "  %s %.4f for the model trained on the whole split, at that cost on the training prompts\n", op.Rule, op.Param)
 	}
 	met := "meets"
 	if !op.TestMeetsGoal {

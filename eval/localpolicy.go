@@ -74,7 +74,7 @@ func newLocalRouter(r *replayer, rule string) (*localRouter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &localRouter{r: r, picker: p, pred: r.mx.predRows(r.rows), cand: make([]int32, 1)}, nil
+	return &localRouter{r: r, picker: p, pred: r.mx.predRows(r.mx.Pred, r.rows), cand: make([]int32, 1)}, nil
 }
 
 // localPicker is the picker of mx.PredModels at rule (parameter 0), each
@@ -100,13 +100,14 @@ func localPicker(mx *Matrix, rule string) (*router.Picker, error) {
 	return p, nil
 }
 
-// predRows returns the predictions of rows, row after row, with NaN for
-// the models the dataset lacks, as the picker takes them.
-func (mx *Matrix) predRows(rows []int32) []float64 {
+// predRows returns the predictions in pred (laid out as Matrix.Pred) of
+// rows, row after row, with NaN for the models the dataset lacks, as the
+// picker takes them.
+func (mx *Matrix) predRows(pred []float64, rows []int32) []float64 {
 	K := len(mx.PredModels)
 	out := make([]float64, 0, len(rows)*K)
 	for _, i := range rows {
-		for k, pk := range mx.Pred[int(i)*K : int(i+1)*K] {
+		for k, pk := range pred[int(i)*K : int(i+1)*K] {
 			if mx.PredCols[k] < 0 {
 				pk = math.NaN()
 			}

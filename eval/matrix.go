@@ -23,9 +23,9 @@ type PrepareOptions struct {
 	TrainFrac float64
 	Seed      uint64
 	// TrainPredictor, when set with a Predictor classifier, gives the
-	// training prompts' predictions instead of the classifier: out-of-fold
-	// ones (cross-fitting), which an operating point is chosen on. Its
-	// models are the classifier's Order.
+	// training prompts' out-of-fold predictions (cross-fitting), which an
+	// operating point is chosen on (Matrix.OutOfFold). Its models are the
+	// classifier's Order.
 	TrainPredictor interface {
 		Probabilities(it *datasets.Item) []float64
 	}
@@ -60,9 +60,10 @@ type Matrix struct {
 	Pred       []float64
 	PredModels []string
 	PredCols   []int
-	// PredOutOfFold says the training rows' Pred come from models not
-	// trained on them (PrepareOptions.TrainPredictor).
-	PredOutOfFold bool
+	// OutOfFold, laid out as Pred, holds the training rows' predictions
+	// from models not trained on them (PrepareOptions.TrainPredictor),
+	// NaN on test rows; nil without a TrainPredictor.
+	OutOfFold []float64
 }
 
 // progressEvery is how many items pass between progress reports.
@@ -87,7 +88,6 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 		for _, name := range mx.PredModels {
 			mx.PredCols = append(mx.PredCols, mx.modelIndex(name))
 		}
-		mx.PredOutOfFold = opts.TrainPredictor != nil
 	}
 	fixed := datasets.FixedSplit(items)
 	if fixed {
@@ -121,11 +121,17 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 		row := int32(len(mx.Bucket))
 		mx.Bucket = append(mx.Bucket, b)
 		train := datasets.SplitOf(it, fixed, opts.TrainFrac, opts.Seed) == datasets.SplitTrain
-		switch {
-		case pred != nil && train && opts.TrainPredictor != nil:
-			mx.Pred = append(mx.Pred, opts.TrainPredictor.Probabilities(it)...)
-		case pred != nil:
+		if pred != nil {
 			mx.Pred = append(mx.Pred, pred.Probabilities(it)...)
+		}
+		if pred != nil && opts.TrainPredictor != nil {
+			if train {
+				mx.OutOfFold = append(mx.OutOfFold, opts.TrainPredictor.Probabilities(it)...)
+			} else {
+				for range mx.PredModels {
+					mx.OutOfFold = append(mx.OutOfFold, math.NaN())
+				}
+			}
 		}
 		base := len(mx.Quality)
 		for range M {

@@ -257,3 +257,74 @@ func goalString(g Goal, baseline string) string {
 	}
 	return fmt.Sprintf("quality %.3g", g.Target)
 }
+
+// MatchCost returns the parameter of p's rule at which the predictions
+// of d route its prompts at the least cost share of the baseline's that
+// is not below costShare (the most expensive one when none reaches it).
+//
+// It carries a point chosen on out-of-fold predictions over to the model
+// then trained on all the data: that model's predictions are shifted and
+// spread differently (a retrained head's calibration moves the gap the
+// rule reads by a few hundredths, and on RouteLLM's MMLU a few hundredths
+// move a tenth of the prompts), so the same parameter would not route the
+// same share. Matching the cost share on the training prompts, with d's
+// Pred the new model's predictions for them, keeps what the choice
+// priced. Quality is not read.
+func MatchCost(p *router.Picker, d PointData, baseline int, costShare float64) (float64, error) {
+	K := d.K
+	if K <= 0 || K != len(p.Models()) || len(d.Pred)%K != 0 || len(d.Cost) != len(d.Pred) {
+		return 0, fmt.Errorf("match cost: %d predictions and %d costs for %d models", len(d.Pred), len(d.Cost), len(p.Models()))
+	}
+	if baseline < 0 || baseline >= K {
+		return 0, fmt.Errorf("match cost: baseline %d: want a model index in [0, %d)", baseline, K)
+	}
+	var pred, cost []float64
+	var baseC float64
+	for i := 0; i+K <= len(d.Pred); i += K {
+		if math.IsNaN(d.Cost[i+baseline]) {
+			continue
+		}
+		row := slices.Clone(d.Pred[i : i+K])
+		usable := false
+		for k := range row {
+			if math.IsNaN(d.Cost[i+k]) {
+				row[k] = math.NaN()
+			}
+			usable = usable || !math.IsNaN(row[k])
+		}
+		if !usable {
+			continue
+		}
+		pred = append(pred, row...)
+		cost = append(cost, d.Cost[i:i+K]...)
+		baseC += d.Cost[i+baseline]
+	}
+	if len(pred) == 0 || baseC == 0 {
+		return 0, fmt.Errorf("match cost: no prompt with predictions and a baseline cost")
+	}
+	// Among the parameters that route alike, the safest: the least gap,
+	// the highest target. The training prompts' predictions come from
+	// the model trained on them and are surer than on new prompts, so
+	// the far end of a flat stretch routes new prompts cheaper than it
+	// routed these.
+	target := p.Point().Rule == router.RuleTarget
+	best, bestShare, top, topShare := math.NaN(), math.Inf(1), math.NaN(), math.Inf(-1)
+	for _, v := range SweepParams(p, pred, K) {
+		pk := p.WithParam(v)
+		var c float64
+		for i := 0; i < len(pred); i += K {
+			c += cost[i+pk.Choose(pred[i:i+K])]
+		}
+		share := c / baseC
+		if share >= costShare && (share < bestShare || share == bestShare && target) {
+			best, bestShare = v, share
+		}
+		if share > topShare || share == topShare && target {
+			top, topShare = v, share
+		}
+	}
+	if math.IsNaN(best) {
+		return top, nil
+	}
+	return best, nil
+}

@@ -167,3 +167,37 @@ func TestSweepParamsIncludesRoutingChanges(t *testing.T) {
 		t.Errorf("sweep %v: want 0, the gap 0.567 and 1", got)
 	}
 }
+
+func TestMatchCost(t *testing.T) {
+	// 100 prompts whose gap (strong minus weak) is i/100: the gap rule at
+	// g sends the prompts with gap <= g, about 100g of them, to weak.
+	d := PointData{K: 2}
+	for i := range 100 {
+		d.Pred = append(d.Pred, 0.5, 0.5+float64(i)/100)
+		d.Quality = append(d.Quality, 0, 1)
+		d.Cost = append(d.Cost, 0, 1)
+	}
+	p := picker(t, router.RuleGap)
+	tests := []struct {
+		share float64
+		want  float64 // the prompts sent to strong: 1 - share
+	}{
+		{0.7, 0.7}, {0.25, 0.25}, {0.005, 0.01}, {1, 0.99}, // none reaches 1: the dearest, gap 0
+	}
+	for _, tt := range tests {
+		g, err := MatchCost(p, d, 1, tt.share)
+		if err != nil {
+			t.Fatal(err)
+		}
+		strong := 0
+		for i := 0; i < len(d.Pred); i += 2 {
+			strong += p.WithParam(g).Choose(d.Pred[i : i+2])
+		}
+		if got := float64(strong) / 100; math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("cost share %v: gap %v sends %v to strong, want %v", tt.share, g, got, tt.want)
+		}
+	}
+	if _, err := MatchCost(p, PointData{K: 2}, 1, 0.5); err == nil {
+		t.Error("no prompts: no error")
+	}
+}

@@ -48,6 +48,7 @@ type evalParams struct {
 	Baseline    string  `json:"baseline,omitempty"`
 	Z           float64 `json:"z,omitempty"`
 	Folds       int     `json:"folds,omitempty"`
+	KeepParam   bool    `json:"keep_param,omitempty"`
 	// The cascade classifier's options.
 	LocalThreshold  float64 `json:"local_threshold,omitempty"`
 	LocalMinSamples int     `json:"local_min_samples,omitempty"`
@@ -76,6 +77,7 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.Float64Var(&p.KeepQuality, "keep-quality", 0, "with --classifier local: choose the local policy's point on the training split (out-of-fold predictions) to keep this share of --baseline's quality at the least cost, and report the test split at that point as the learned policy; the rule is gap unless --local-rule says otherwise")
 	fs.StringVar(&p.Baseline, "baseline", "", "with --keep-quality: the baseline model (default: the strongest on the training split)")
 	fs.Float64Var(&p.Z, "z", learner.DefaultZ, "with --keep-quality: the one-sided confidence multiplier on the standard error of the paired quality difference")
+	fs.BoolVar(&p.KeepParam, "keep-param", false, "with --keep-quality: route the final model at the parameter chosen out of fold as it is, instead of at the one that routes the training prompts at the chosen cost")
 	fs.IntVar(&p.Folds, "folds", 5, "with --keep-quality: cross-fitting folds of the local model over the training split")
 	fs.BoolVar(&p.Audit, "audit", false, "with --classifier local: report its calibration, agreement with the heuristic and the labels, and how it tracks label.difficulty; accepts a dataset without outcomes")
 	fs.Float64Var(&p.LocalThreshold, "local-threshold", classify.DefaultLocalThreshold, "cascade: the confidence a local answer needs to be used without the LLM; in (0, 1] it is also the bucket rule's target, as in the service (classifier.local.threshold); 0 never asks the LLM, above 1 always does (and --local-target is the bucket target)")
@@ -235,6 +237,7 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 			KeepQuality: p.KeepQuality,
 			Baseline:    p.Baseline,
 			Z:           p.Z,
+			KeepParam:   p.KeepParam,
 		})
 		bar.done()
 		if err != nil {

@@ -233,8 +233,12 @@ func TestEvalLocalFlagErrors(t *testing.T) {
 
 func TestEvalKeepQuality(t *testing.T) {
 	data := writeTokenDataset(t, 3000)
+	// --keep-param: here the final model is far surer on its own
+	// training prompts than on new ones, so matching the chosen cost on
+	// them (the default) routes new prompts too cheaply; see
+	// BENCHMARKS.md.
 	out, stderr, err := runEval(t, nil, []string{"eval", "--prices", "testdata/eval/prices.json", "--json", "--no-store",
-		"--dataset", data, "--classifier", "local", "--keep-quality", "0.95"})
+		"--dataset", data, "--classifier", "local", "--keep-quality", "0.95", "--keep-param"})
 	if err != nil {
 		t.Fatalf("eval: %v\n%s", err, stderr)
 	}
@@ -276,7 +280,7 @@ func TestEvalKeepQuality(t *testing.T) {
 		t.Errorf("predicted quality %.3f (margin %.3f), cost %.3f: want the goal kept under half the cost", op.PredictedQualityShare, op.Margin, op.PredictedCostShare)
 	}
 	if !op.TestMeetsGoal || op.TestQualityShare < 0.95 || op.TestCostShare > 0.5 || op.BestTestCostShare == nil {
-		t.Errorf("test quality %.3f, cost %.3f: want >= 0.95 at <= 0.5", op.TestQualityShare, op.TestCostShare)
+		t.Errorf("test quality %.3f, cost %.3f: want >= 0.95 at <= 0.5 (point %+v)", op.TestQualityShare, op.TestCostShare, op)
 	}
 	// The learned policy's figures are the chosen point's.
 	for _, p := range res.Policies {
