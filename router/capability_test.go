@@ -156,3 +156,20 @@ func TestClassifyPrompt(t *testing.T) {
 		t.Errorf("plain request classified as %q", got)
 	}
 }
+
+// TestEstimateSurfaceTokens: tool calls, images and offered tools count
+// toward the prompt the context window must hold.
+func TestEstimateSurfaceTokens(t *testing.T) {
+	plain := EstimateTokens(userMsg("hi"))
+	withImage := EstimateTokens([]Message{{Role: "user", Content: "hi", Parts: []ContentPart{{Type: PartText, Text: "hi"}, {Type: PartImage, ImageURL: "https://x.test/a.png"}}}})
+	if withImage != plain+imageTokens {
+		t.Errorf("image: %d, want %d", withImage, plain+imageTokens)
+	}
+	call := []Message{{Role: "assistant", ToolCalls: []ToolCall{{ID: "c", Name: "f", Arguments: strings.Repeat("x", 400)}}}}
+	if got := EstimateTokens(call); got < 100 {
+		t.Errorf("a 400-byte tool call counts %d tokens", got)
+	}
+	if got := toolTokens([]Tool{{Name: "f", Parameters: []byte(strings.Repeat("x", 4000))}}); got < 1000 {
+		t.Errorf("a 4,000-byte schema counts %d tokens", got)
+	}
+}

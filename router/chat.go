@@ -236,3 +236,13 @@ func ClassifyPrompt(msgs []Message, o ChatOptions) string {
 	}
 	return strings.TrimSpace(prompt + "\n\n[" + strings.Join(notes, "; ") + "]")
 }
+
+// toolTokens estimates what the offered tools add to the prompt: the
+// provider renders their names, descriptions and schemas into it.
+func toolTokens(tools []Tool) int {
+	n := 0
+	for _, t := range tools {
+		n += (len(t.Name)+len(t.Description)+len(t.Parameters))/4 + 8
+	}
+	return n
+}

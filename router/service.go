@@ -330,7 +330,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	p.res.TableVersion = r.version.ID
 	// A prompt no model can take is the caller's mistake, told before any
 	// call, the classifier's included (issue 12, item 4).
-	p.promptTokens = EstimateTokens(req.Messages)
+	p.promptTokens = EstimateTokens(req.Messages) + toolTokens(req.Options.Tools)
 	auto := req.Model == "" || req.Model == "auto"
 	if largest, ok := s.largestWindow(); auto && ok && p.promptTokens >= largest {
 		return p, Errorf(KindInvalid, "messages", "prompt of about %d tokens exceeds the largest context window of any configured model (%d)", p.promptTokens, largest)
