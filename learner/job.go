@@ -255,7 +255,8 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	rep.Candidate, rep.Diff = &cand, &diff
 
 	if sameTable(table, active.Table) {
-		if prov.LocalModel != active.Provenance.LocalModel {
+		// cand's model, not prov's: an active policy keeps its own.
+		if cand.Provenance.LocalModel != active.Provenance.LocalModel {
 			return j.promoteLocal(ctx, rep, cand, dryRun)
 		}
 		rep.Status, rep.Reason = RunUnchanged, fmt.Sprintf("the fitted table is the active one (v%d)", active.ID)

@@ -91,6 +91,18 @@ func TestJobPromotesPerPromptPolicy(t *testing.T) {
 	if !strings.Contains(rep.Reason, "per-prompt policy: quality") || !strings.Contains(rep.Reason, "±") {
 		t.Errorf("reason = %q, want the policy's estimate with its margin", rep.Reason)
 	}
+
+	// Again on the same traffic: the policy routes as the active one
+	// does, so nothing is promoted, and the active policy keeps the
+	// model its point was chosen for.
+	rep, err = j.Run(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := st.snapshot()
+	if rep.Status == RunPromoted || vs[len(vs)-1].Status == router.StatusActive && vs[len(vs)-1].ID != v.ID {
+		t.Errorf("second run = %s (%s), versions %d; want the active policy kept", rep.Status, rep.Reason, len(vs))
+	}
 }
 
 func TestDoublyRobust(t *testing.T) {

@@ -29,7 +29,10 @@
 # lacks are priced from config/demo.yaml, which covers the shipped demo
 # dataset), CONCURRENCY of the replay (16), REPEAT passes over the train
 # split (1), CURVE a file to write the learning curve to (JSON lines:
-# prompts, status, held-out quality and cost; unset: none).
+# prompts, status, held-out quality and cost; unset: none), SHUFFLE=1 to
+# replay the train split in a seeded random order rather than the file's
+# (a file sorted by source otherwise replays one source first; the split
+# itself goes by item id, so the held-out prompts are the same).
 set -euo pipefail
 
 dataset=${1:?usage: scripts/loop.sh DATASET}
@@ -66,6 +69,10 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+if [ "${SHUFFLE:-}" = 1 ]; then
+	zcat -f "$dataset" | python3 -c 'import random, sys; l = sys.stdin.readlines(); random.Random(1).shuffle(l); sys.stdout.writelines(l)' >"$tmp/$(basename "${dataset%.gz}")"
+	dataset="$tmp/$(basename "${dataset%.gz}")"
+fi
 
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
