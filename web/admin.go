@@ -57,9 +57,21 @@ type Options struct {
 	Keys KeyReader
 	// Baseline names the model savings are measured against.
 	Baseline string
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Requests is optional; nil leaves the request explorer answering
+	// 404.
+	Requests RequestReader
+	// Prompts is optional and set only when prompts are kept: nil shows
+	// no prompt text.
+	Prompts PromptReader
+	// MinSamples is the learner's min_samples: a success rate on fewer
+	// samples is marked thin. Zero uses defaultMinSamples.
+	MinSamples int
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
+
+// defaultMinSamples is the learner's default min_samples.
+const defaultMinSamples = 30
 
 // recentEvalRuns is how many eval runs the overview lists.
 const recentEvalRuns = 10
@@ -87,6 +99,9 @@ func New(opts Options) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MinSamples <= 0 {
+		opts.MinSamples = defaultMinSamples
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -101,6 +116,10 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /admin/api/diff", h.apiDiff)
 	mux.HandleFunc("GET /admin/api/spend", h.apiSpend)
 	mux.HandleFunc("GET /admin/api/keys", h.apiKeys)
+	mux.HandleFunc("GET /admin/requests", h.requests)
+	mux.HandleFunc("GET /admin/requests/{id}", h.request)
+	mux.HandleFunc("GET /admin/api/requests", h.apiRequests)
+	mux.HandleFunc("GET /admin/api/requests/{id}", h.apiRequest)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path, "not_found")
 	})

@@ -38,7 +38,7 @@ func TestAdminInBrowser(t *testing.T) {
 	now := time.Now().UTC()
 	seedBrowserStore(ctx, t, st, now)
 	srv := httptest.NewServer(New(Options{
-		Token: testToken, Versions: st, Spend: st, Evals: st, Baseline: "gpt-4o",
+		Token: testToken, Versions: st, Spend: st, Evals: st, Requests: st, Prompts: st, Baseline: "gpt-4o",
 		Providers: func() []router.ProviderHealth { return []router.ProviderHealth{{Provider: "openai", State: "ok"}} },
 		Now:       func() time.Time { return now },
 	}))
@@ -114,6 +114,14 @@ func TestAdminInBrowser(t *testing.T) {
 	versionNote := text("#version-note")
 	step("diff page", chromedp.Navigate(srv.URL+"/admin/diff?a=1&b=2"), chromedp.WaitVisible(chromedp.CSS(".first-choice td")))
 	firstChoice := text(".first-choice td")
+	// Find a request by the id x-switchyard-request-id returned: type it
+	// into the explorer's search box and open its page.
+	step("requests page", chromedp.Navigate(srv.URL+"/admin/requests"), chromedp.WaitVisible(chromedp.CSS("#requests")))
+	listed := text("#requests")
+	step("find a request", chromedp.SendKeys(chromedp.CSS("#find-id"), "req_1"), chromedp.Click(chromedp.CSS("#find-go")),
+		chromedp.WaitVisible(chromedp.CSS("#request-id")))
+	foundID, foundModel, prompt := text("#request-id"), text("#request-model"), text("#prompt")
+	attempts := text("#attempts")
 
 	if strings.Contains(location, "token=") || !strings.HasSuffix(location, "/admin") {
 		t.Errorf("location after login = %q, want /admin without the token", location)
@@ -132,6 +140,15 @@ func TestAdminInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(firstChoice, "llama-3.1-8b-instant") || !strings.Contains(firstChoice, "gpt-4o-mini") {
 		t.Errorf("first choice = %q, want llama-3.1-8b-instant → gpt-4o-mini", firstChoice)
+	}
+	if !strings.Contains(listed, "req_1") {
+		t.Errorf("requests table = %q, want req_1 listed", listed)
+	}
+	if foundID != "req_1" || foundModel != "gpt-4o-mini" || !strings.Contains(attempts, "ok") {
+		t.Errorf("found request %q answered by %q, attempts %q; want req_1, gpt-4o-mini, an ok attempt", foundID, foundModel, attempts)
+	}
+	if prompt != router.NormalizePrompt(xssNote) {
+		t.Errorf("kept prompt = %q, want the text %q", prompt, router.NormalizePrompt(xssNote))
 	}
 	if n := dialogs.Load(); n != 0 {
 		t.Errorf("%d JavaScript dialogs opened, want 0", n)
@@ -155,8 +172,12 @@ func seedBrowserStore(ctx context.Context, t *testing.T, st *store.Store, now ti
 	if err != nil || v2.ID != 2 {
 		t.Fatalf("create version = v%d, %v; want v2", v2.ID, err)
 	}
-	rec := router.Record{ID: "req_1", Time: now, Complexity: router.Simple, Model: "gpt-4o-mini",
-		Cost: 1234, BaselineCost: 10000, Status: router.OutcomeOK, TableVersion: v2.ID, Propensity: 1}
+	rec := router.Record{ID: "req_1", Time: now, Complexity: router.Simple, Model: "gpt-4o-mini", PromptHash: router.HashPrompt(xssNote),
+		Cost: 1234, BaselineCost: 10000, Status: router.OutcomeOK, TableVersion: v2.ID, Propensity: 1,
+		Attempts: []router.Attempt{{Model: "gpt-4o-mini", Provider: "openai", Status: router.OutcomeOK, LatencyMS: 640, Cost: 1234}}}
+	if err := st.KeepPrompts(ctx, []string{xssNote}, now); err != nil {
+		t.Fatalf("keep prompt: %v", err)
+	}
 	if err := st.InsertRequests(ctx, []router.Record{rec}); err != nil {
 		t.Fatalf("insert request: %v", err)
 	}

@@ -23,6 +23,12 @@ func parseTemplates() map[string]*template.Template {
 		"rate":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"chain": func(ms []string) string { return strings.Join(ms, " > ") },
 		"join":  func(ms []string) string { return strings.Join(ms, ", ") },
+		"bucket": func(r router.Record) string {
+			if r.Complexity == "" {
+				return "-"
+			}
+			return router.BucketOf(r.Complexity, r.Category)
+		},
 		// policy is a version's per-prompt policy in a few words.
 		"policy": func(p *router.PromptPolicy) string {
 			if p == nil {
@@ -44,7 +50,7 @@ func parseTemplates() map[string]*template.Template {
 		},
 	}
 	out := map[string]*template.Template{}
-	for _, page := range []string{"overview", "version", "diff", "error"} {
+	for _, page := range []string{"overview", "version", "diff", "error", "requests", "request"} {
 		out[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return out

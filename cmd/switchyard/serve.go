@@ -176,15 +176,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	// The request page shows prompt text only where prompts are kept.
+	var prompts web.PromptReader
+	if cfg.Learner.KeepPrompts {
+		prompts = st
+	}
 	admin := web.New(web.Options{
-		Token:     cfg.Server.AdminToken,
-		Versions:  st,
-		Spend:     st,
-		Evals:     st,
-		Providers: func() []router.ProviderHealth { return svc.Providers() },
-		Keys:      st,
-		Baseline:  cfg.Baseline,
-		Logger:    log,
+		Token:      cfg.Server.AdminToken,
+		Versions:   st,
+		Spend:      st,
+		Evals:      st,
+		Requests:   st,
+		Prompts:    prompts,
+		MinSamples: cfg.Learner.MinSamples,
+		Keys:       st,
+		Providers:  func() []router.ProviderHealth { return svc.Providers() },
+		Baseline:   cfg.Baseline,
+		Logger:     log,
 	})
 	api = httpapi.New(httpapi.Options{
 		Router:         svc,

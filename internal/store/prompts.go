@@ -109,3 +109,19 @@ func (s *Store) KeptPrompts(ctx context.Context, from, to time.Time) (texts map[
 	}
 	return texts, analyses, nil
 }
+
+// PromptText returns the kept normalised text of the prompt with hash;
+// ok is false when it is not kept (learner.keep_prompts off, or pruned).
+func (s *Store) PromptText(ctx context.Context, hash string) (text string, ok bool, err error) {
+	if hash == "" {
+		return "", false, nil
+	}
+	var rows []promptRow
+	if err := s.db.WithContext(ctx).Where("hash = ?", hash).Limit(1).Find(&rows).Error; err != nil {
+		return "", false, fmt.Errorf("prompt text: %w", err)
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	return rows[0].Text, true, nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -224,3 +225,48 @@ func (s *Store) CountRequests(ctx context.Context) (int64, error) {
 // by day like Postgres's timestamps) and to the microsecond (Postgres's
 // precision, so both dialects give back the same value).
 func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// FindRequests returns the records q selects, newest first, at most
+// q.Limit (router.MaxRequestQuery when zero or above it).
+func (s *Store) FindRequests(ctx context.Context, q router.RequestQuery) ([]router.Record, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > router.MaxRequestQuery {
+		limit = router.MaxRequestQuery
+	}
+	db := s.db.WithContext(ctx).Model(&requestRow{})
+	if q.Model != "" {
+		db = db.Where("model = ?", q.Model)
+	}
+	if q.Bucket != "" {
+		complexity, category, refined := strings.Cut(q.Bucket, "/")
+		db = db.Where("complexity = ?", complexity)
+		if refined {
+			db = db.Where("category = ?", category)
+		}
+	}
+	if q.Status != "" {
+		db = db.Where("status = ?", q.Status)
+	}
+	if q.Key != "" {
+		db = db.Where("key_name = ?", q.Key)
+	}
+	if !q.From.IsZero() {
+		db = db.Where("created_at >= ?", dbTime(q.From))
+	}
+	if !q.To.IsZero() {
+		db = db.Where("created_at < ?", dbTime(q.To))
+	}
+	var rows []requestRow
+	if err := db.Order("created_at DESC").Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find requests: %w", err)
+	}
+	out := make([]router.Record, 0, len(rows))
+	for _, r := range rows {
+		rec, err := r.record()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
