@@ -123,7 +123,7 @@ var framework = []string{
 
 // domainPackages are the framework-free packages (with everything below
 // them).
-var domainPackages = []string{"router", "learner", "eval", "datasets", "web", "keys"}
+var domainPackages = []string{"router", "learner", "eval", "datasets", "web", "keys", "internal/edge"}
 
 // boundaryViolations returns one line per broken layering rule, sorted:
 //   - router, learner, eval, datasets and web are built from no framework

@@ -108,3 +108,21 @@ type Spend struct {
 // Savings is what routing saved against the baseline; negative when
 // routing cost more.
 func (s Spend) Savings() Micros { return s.Baseline - s.Total }
+
+// SumSpend adds days up into one Spend labelled date: totals, prompt
+// counts, baselines and the per-model and per-bucket breakdowns.
+func SumSpend(date string, days []Spend) Spend {
+	sum := Spend{Date: date, ByModel: map[string]Micros{}, ByComplexity: map[string]Micros{}}
+	for _, d := range days {
+		sum.Total += d.Total
+		sum.Baseline += d.Baseline
+		sum.Prompts += d.Prompts
+		for k, v := range d.ByModel {
+			sum.ByModel[k] += v
+		}
+		for k, v := range d.ByComplexity {
+			sum.ByComplexity[k] += v
+		}
+	}
+	return sum
+}

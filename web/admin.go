@@ -9,12 +9,12 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
-	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/edge"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -158,9 +158,7 @@ func writeJSONError(w http.ResponseWriter, status int, message, code string) {
 	case status >= 500:
 		typ = "server_error"
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{
-		"message": message, "type": typ, "param": nil, "code": code,
-	}})
+	writeJSON(w, status, edge.ErrorBody(message, typ, "", code))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -172,19 +170,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // statusOf maps a collaborator's error to a status and the message the
-// client may see; only *router.Error messages are shown.
+// client may see, in the edge's one vocabulary (internal/edge); only
+// *router.Error messages are shown.
 func (h *handler) statusOf(r *http.Request, err error) (int, string) {
-	var e *router.Error
-	if errors.As(err, &e) {
-		switch e.Kind {
-		case router.KindNotFound:
-			return http.StatusNotFound, e.Message
-		case router.KindInvalid:
-			return http.StatusBadRequest, e.Message
-		}
+	e := edge.ClientError(err)
+	status := edge.Status(e.Kind)
+	if status >= 500 {
+		h.log.Error("admin request failed", "path", r.URL.Path, "err", err)
 	}
-	h.log.Error("admin request failed", "path", r.URL.Path, "err", err)
-	return http.StatusInternalServerError, "internal error"
+	return status, e.Message
 }
 
 // apiFail writes err for a JSON route.

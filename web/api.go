@@ -4,20 +4,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/edge"
 	"github.com/switchyard/switchyard/router"
 )
-
-// spendJSON is one day of spend; savings come from router.Spend.
-type spendJSON struct {
-	Date          string             `json:"date"`
-	Prompts       int                `json:"prompts"`
-	TotalUSD      float64            `json:"total_usd"`
-	BaselineModel string             `json:"baseline_model"`
-	BaselineUSD   float64            `json:"baseline_usd"`
-	SavingsUSD    float64            `json:"savings_usd"`
-	ByModel       map[string]float64 `json:"by_model"`
-	ByComplexity  map[string]float64 `json:"by_complexity"`
-}
 
 func (h *handler) apiVersions(w http.ResponseWriter, r *http.Request) {
 	vs, err := h.opts.Versions.ListVersions(r.Context())
@@ -79,18 +68,9 @@ func (h *handler) apiSpend(w http.ResponseWriter, r *http.Request) {
 		h.apiFail(w, r, err)
 		return
 	}
-	out := make([]spendJSON, len(days))
+	out := make([]edge.Day, len(days))
 	for i, d := range days {
-		out[i] = spendJSON{Date: d.Date, Prompts: d.Prompts, TotalUSD: d.Total.USD(), BaselineModel: h.opts.Baseline,
-			BaselineUSD: d.Baseline.USD(), SavingsUSD: d.Savings().USD(), ByModel: usdMap(d.ByModel), ByComplexity: usdMap(d.ByComplexity)}
+		out[i] = edge.NewDay(d, h.opts.Baseline)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"days": out})
-}
-
-func usdMap(m map[string]router.Micros) map[string]float64 {
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = v.USD()
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/edge"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -34,9 +35,9 @@ func TestAdminAPI(t *testing.T) {
 		}
 	})
 	t.Run("spend", func(t *testing.T) {
-		var got struct{ Days []spendJSON }
+		var got struct{ Days []edge.Day }
 		decode(t, get(t, h, "/admin/api/spend?from=2026-11-20&to=2026-11-27", bearer(testToken)), &got)
-		if len(got.Days) != 2 || got.Days[1].SavingsUSD != 0.008766 || got.Days[1].BaselineModel != "gpt-4o" {
+		if len(got.Days) != 2 || got.Days[1].SavingsVsBaseline != 0.008766 || got.Days[1].BaselineModel != "gpt-4o" {
 			t.Errorf("spend = %+v, want two days, savings 0.008766 against gpt-4o", got.Days)
 		}
 	})

@@ -141,18 +141,14 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	// The week's row is the sum of the days, its savings still
 	// router.Spend's.
-	week := router.Spend{Date: fmt.Sprintf("last %d days", spendDays)}
 	p.Today = spendRow{Date: today.Format(time.DateOnly)}
 	for _, d := range days {
 		p.Days = append(p.Days, toRow(d))
 		if d.Date == p.Today.Date {
 			p.Today = toRow(d)
 		}
-		week.Total += d.Total
-		week.Baseline += d.Baseline
-		week.Prompts += d.Prompts
 	}
-	p.Week = toRow(week)
+	p.Week = toRow(router.SumSpend(fmt.Sprintf("last %d days", spendDays), days))
 	if h.opts.Evals != nil {
 		runs, err := h.opts.Evals.ListEvalRuns(ctx, recentEvalRuns)
 		if err != nil {

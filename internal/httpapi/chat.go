@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/switchyard/switchyard/internal/chatwire"
+	"github.com/switchyard/switchyard/internal/edge"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -146,7 +147,7 @@ func (s *Server) streamChat(ctx context.Context, c *gin.Context, req router.Requ
 		if shuttingDown(c) {
 			e, code = shutdownError(), "shutting_down"
 		}
-		_ = w.frame(errorBody(e.Message, typeOf(e.Kind), e.Field, code))
+		_ = w.frame(errorBody(e.Message, edge.Type(e.Kind), e.Field, code))
 		return
 	}
 	if req.Model == "auto" {

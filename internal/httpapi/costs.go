@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/switchyard/switchyard/internal/edge"
 	"github.com/switchyard/switchyard/keys"
 	"github.com/switchyard/switchyard/router"
 )
@@ -15,30 +16,8 @@ import (
 // maxCostDays bounds /costs ranges so one request cannot ask for decades.
 const maxCostDays = 366
 
-type daySpend struct {
-	Date          string             `json:"date"`
-	TotalSpend    float64            `json:"total_spend"`
-	TotalPrompts  int                `json:"total_prompts"`
-	ByModel       map[string]float64 `json:"by_model"`
-	ByComplexity  map[string]float64 `json:"by_complexity"`
-	BaselineModel string             `json:"baseline_model"`
-	BaselineCost  float64            `json:"baseline_cost"`
-	// SavingsVsBaseline is signed: negative when routing cost more than
-	// sending everything to the baseline model would have.
-	SavingsVsBaseline float64 `json:"savings_vs_baseline"`
-	SavingsPct        float64 `json:"savings_pct"`
-	// BucketPSI, on /costs/today only, is the day-over-day drift of the
-	// bucket mix (population stability index against yesterday) by
-	// "complexity" and classifier "tier"; a mix is missing when either day
-	// has no routed request.
-	BucketPSI map[string]float64 `json:"bucket_psi,omitempty"`
-	// PendingRecords, on /costs/today only, counts requests this replica
-	// accepted whose records the database did not take in time (it is
-	// down or slow): they are missing from the figures above.
-	PendingRecords *int `json:"pending_records,omitempty"`
-	// Key names the key whose spend this is; absent for all traffic.
-	Key string `json:"key,omitempty"`
-}
+// daySpend is a day of spend in the edge's vocabulary.
+type daySpend = edge.Day
 
 // RecordSyncer is the recorder as /costs sees it; *recorder.Recorder
 // implements it.
@@ -108,30 +87,7 @@ type driftReader interface {
 	BucketPSI(ctx context.Context, day time.Time) (map[string]float64, error)
 }
 
-func (s *Server) toDay(sp router.Spend) daySpend {
-	d := daySpend{
-		Date:              sp.Date,
-		TotalSpend:        sp.Total.USD(),
-		TotalPrompts:      sp.Prompts,
-		ByModel:           usdMap(sp.ByModel),
-		ByComplexity:      usdMap(sp.ByComplexity),
-		BaselineModel:     s.opts.Baseline,
-		BaselineCost:      sp.Baseline.USD(),
-		SavingsVsBaseline: sp.Savings().USD(),
-	}
-	if sp.Baseline > 0 {
-		d.SavingsPct = 100 * float64(sp.Savings()) / float64(sp.Baseline)
-	}
-	return d
-}
-
-func usdMap(m map[string]router.Micros) map[string]float64 {
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = v.USD()
-	}
-	return out
-}
+func (s *Server) toDay(sp router.Spend) daySpend { return edge.NewDay(sp, s.opts.Baseline) }
 
 func (s *Server) costsToday(c *gin.Context) {
 	today := s.opts.Now().UTC().Truncate(24 * time.Hour)
@@ -185,21 +141,11 @@ func (s *Server) costs(c *gin.Context) {
 	if !ok {
 		return
 	}
-	total := router.Spend{Date: from.Format(time.DateOnly) + "/" + to.Format(time.DateOnly), ByModel: map[string]router.Micros{}, ByComplexity: map[string]router.Micros{}}
 	out := make([]daySpend, 0, len(days))
 	for _, d := range days {
 		out = append(out, s.toDay(d))
-		total.Total += d.Total
-		total.Baseline += d.Baseline
-		total.Prompts += d.Prompts
-		for k, v := range d.ByModel {
-			total.ByModel[k] += v
-		}
-		for k, v := range d.ByComplexity {
-			total.ByComplexity[k] += v
-		}
 	}
-	sum := s.toDay(total)
+	sum := s.toDay(router.SumSpend(from.Format(time.DateOnly)+"/"+to.Format(time.DateOnly), days))
 	sum.Key = key
 	c.JSON(http.StatusOK, gin.H{
 		"key":   key,

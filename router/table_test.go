@@ -45,3 +45,18 @@ func TestCategoryName(t *testing.T) {
 		}
 	}
 }
+
+func TestSumSpend(t *testing.T) {
+	days := []Spend{
+		{Date: "2026-11-26", Total: 10, Baseline: 30, Prompts: 1, ByModel: map[string]Micros{"a": 10}, ByComplexity: map[string]Micros{"simple": 10}},
+		{Date: "2026-11-27", Total: 5, Baseline: 20, Prompts: 2, ByModel: map[string]Micros{"a": 1, "b": 4}},
+	}
+	got := SumSpend("week", days)
+	if got.Date != "week" || got.Total != 15 || got.Baseline != 50 || got.Prompts != 3 || got.Savings() != 35 ||
+		got.ByModel["a"] != 11 || got.ByModel["b"] != 4 || got.ByComplexity["simple"] != 10 {
+		t.Errorf("SumSpend = %+v, want 15 of 50 over 3 prompts, a 11, b 4, simple 10", got)
+	}
+	if empty := SumSpend("none", nil); empty.Total != 0 || empty.ByModel == nil {
+		t.Errorf("SumSpend(nil) = %+v, want zero with empty maps", empty)
+	}
+}
