@@ -105,7 +105,7 @@ func New(opts Options) http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &handler{opts: opts, log: opts.Logger, auth: newAuth(opts.Token), tmpl: parseTemplates()}
+	h := &handler{opts: opts, log: opts.Logger, auth: newAuth(opts.Token), tmpl: parseTemplates(opts.MinSamples)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin", h.overview)
 	mux.HandleFunc("GET /admin/{$}", h.overview)

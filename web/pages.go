@@ -16,13 +16,27 @@ import (
 // listedVersions is how many versions the overview lists.
 const listedVersions = 20
 
-// parseTemplates parses each page together with the shared layout.
-func parseTemplates() map[string]*template.Template {
+// evidence is a success rate as the page shows it: with its 95% interval
+// and sample count, and marked thin below the learner's min_samples.
+type evidence struct {
+	Rate, Lo, Hi string
+	N            int
+	Thin         bool
+}
+
+// parseTemplates parses each page together with the shared layout;
+// minSamples is what the learner calls enough evidence.
+func parseTemplates(minSamples int) map[string]*template.Template {
 	funcs := template.FuncMap{
-		"usd":   func(m router.Micros) string { return fmt.Sprintf("$%.6f", m.USD()) },
-		"rate":  func(f float64) string { return fmt.Sprintf("%.3f", f) },
-		"chain": func(ms []string) string { return strings.Join(ms, " > ") },
-		"join":  func(ms []string) string { return strings.Join(ms, ", ") },
+		"ev": func(rate float64, n int) evidence {
+			lo, hi := router.SuccessInterval(rate, n)
+			return evidence{Rate: fmt.Sprintf("%.3f", rate), Lo: fmt.Sprintf("%.2f", lo), Hi: fmt.Sprintf("%.2f", hi), N: n, Thin: n < minSamples}
+		},
+		"minSamples": func() int { return minSamples },
+		"usd":        func(m router.Micros) string { return fmt.Sprintf("$%.6f", m.USD()) },
+		"rate":       func(f float64) string { return fmt.Sprintf("%.3f", f) },
+		"chain":      func(ms []string) string { return strings.Join(ms, " > ") },
+		"join":       func(ms []string) string { return strings.Join(ms, ", ") },
 		"bucket": func(r router.Record) string {
 			if r.Complexity == "" {
 				return "-"

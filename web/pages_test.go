@@ -17,7 +17,7 @@ func TestAdminPages(t *testing.T) {
 			`id="policy"`, "gap 0.120 (keep 95% of gpt-4o; predicted quality 96.2%, cost 41.0%) over llama-3.1-8b-instant &lt; gpt-4o-mini &lt; gpt-4o", "margin 0.012 on 800 prompts"}},
 		{"/admin/versions/1", 200, []string{"No fitted statistics"}},
 		{"/admin/diff?a=1&b=2", 200, []string{"1 of 2 buckets changed; per-prompt policy changed", "<code>(none)</code> &rarr; <code>0123456789ab</code>",
-			"none (the bucket table routes) &rarr; gap 0.120 (keep 95% of gpt-4o; predicted quality 96.2%, cost 41.0%)", `class="changed first-choice"`, "llama-3.1-8b-instant &rarr; gpt-4o-mini", "Unchanged: complex", "Predicted quality 0.700 &rarr; 0.950"}},
+			"none (the bucket table routes) &rarr; gap 0.120 (keep 95% of gpt-4o; predicted quality 96.2%, cost 41.0%)", `class="changed first-choice"`, "llama-3.1-8b-instant &rarr; gpt-4o-mini", "Unchanged: complex", "Predicted quality <span class=\"ev\" data-n=\"60\"", "0.700 <small>[0.57, 0.80] n=60</small>"}},
 		{"/admin/diff", 200, []string{"v1</a> &rarr; <a href=\"/admin/versions/2\">v2"}},
 		{"/admin/versions/9", 404, []string{"no routing-table version 9"}},
 		{"/admin/versions/x", 400, []string{"want a positive version number"}},
