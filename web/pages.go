@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -33,7 +34,7 @@ func parseTemplates(minSamples int) map[string]*template.Template {
 			return evidence{Rate: fmt.Sprintf("%.3f", rate), Lo: fmt.Sprintf("%.2f", lo), Hi: fmt.Sprintf("%.2f", hi), N: n, Thin: n < minSamples}
 		},
 		"minSamples": func() int { return minSamples },
-		"usd":        func(m router.Micros) string { return fmt.Sprintf("$%.6f", m.USD()) },
+		"usd":        usd,
 		"rate":       func(f float64) string { return fmt.Sprintf("%.3f", f) },
 		"chain":      func(ms []string) string { return strings.Join(ms, " > ") },
 		"join":       func(ms []string) string { return strings.Join(ms, ", ") },
@@ -99,6 +100,49 @@ type spendRow struct {
 	Savings  router.Micros
 	// SavingsPct is empty without a baseline cost.
 	SavingsPct string
+	// EmptyDays is how many consecutive days without traffic this row
+	// stands for (Date then names the first and last); zero for a day
+	// with traffic.
+	EmptyDays int
+}
+
+// usd shows an amount in units that suit its size: cents for dollars,
+// four decimals for cents, microdollars (the store's unit) below a cent,
+// where one request's cost usually lies; zero is "$0".
+func usd(m router.Micros) string {
+	v := m.USD()
+	a := math.Abs(v)
+	switch {
+	case m == 0:
+		return "$0"
+	case a >= 1:
+		return fmt.Sprintf("$%.2f", v)
+	case a >= 0.01:
+		return fmt.Sprintf("$%.4f", v)
+	default:
+		return fmt.Sprintf("$%.6f", v)
+	}
+}
+
+// collapseEmpty folds each run of days without traffic into one row, so
+// a quiet week is one line rather than seven rows of $0.
+func collapseEmpty(days []router.Spend) []spendRow {
+	var out []spendRow
+	for _, d := range days {
+		if d.Prompts > 0 || d.Total != 0 {
+			out = append(out, toRow(d))
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].EmptyDays > 0 {
+			last := &out[n-1]
+			first, _, _ := strings.Cut(last.Date, " ")
+			last.EmptyDays++
+			last.Date = first + " to " + d.Date
+			continue
+		}
+		out = append(out, spendRow{Date: d.Date, EmptyDays: 1})
+	}
+	return out
 }
 
 func toRow(s router.Spend) spendRow {
@@ -156,8 +200,8 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 	// The week's row is the sum of the days, its savings still
 	// router.Spend's.
 	p.Today = spendRow{Date: today.Format(time.DateOnly)}
+	p.Days = collapseEmpty(days)
 	for _, d := range days {
-		p.Days = append(p.Days, toRow(d))
 		if d.Date == p.Today.Date {
 			p.Today = toRow(d)
 		}
