@@ -67,7 +67,7 @@ type nopRecorder struct{}
 func (nopRecorder) Record(context.Context, router.Record) error { return nil }
 
 // newKey returns a key with a fresh secret.
-func newKey(t *testing.T, id int64, k Key) (Key, string) {
+func newKey(t testing.TB, id int64, k Key) (Key, string) {
 	t.Helper()
 	secret, prefix, hash, err := NewSecret()
 	if err != nil {
