@@ -199,7 +199,7 @@ func (g *Gate) Admit(k Key) (*Admission, *Refusal) {
 		pace = g.pacing.Of(k, g.view(k.ID, k.Period.window(now)).Cost, now)
 		if pace.Exhausted {
 			return nil, &Refusal{Status: http.StatusTooManyRequests, Type: "insufficient_quota", Code: "budget_exceeded", Limit: "budget",
-				Message:    fmt.Sprintf("key %s has spent its %s budget of %.2f USD; it renews at %s", k.Name, k.Period, k.Budget.USD(), pace.PeriodEnd.Format(time.RFC3339)),
+				Message:    fmt.Sprintf("key %s has spent its %s budget of %.4f USD; it renews at %s", k.Name, k.Period, k.Budget.USD(), pace.PeriodEnd.Format(time.RFC3339)),
 				RetryAfter: pace.PeriodEnd.Sub(now)}
 		}
 	}

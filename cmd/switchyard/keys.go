@@ -237,7 +237,7 @@ func (kc keysCommand) print(ctx context.Context, all []keys.Key) error {
 	for _, v := range views {
 		budget, pace, keep := "-", "-", "-"
 		if v.BudgetUSD > 0 {
-			budget = fmt.Sprintf("$%.2f/%s", v.BudgetUSD, v.Period)
+			budget = fmt.Sprintf("$%.4f/%s", v.BudgetUSD, v.Period)
 			pace = fmt.Sprintf("$%.4f", v.PaceUSD)
 		}
 		if v.KeepQuality > 0 {

@@ -36,7 +36,7 @@ func TestPacingRun(t *testing.T) {
 	waitFor(t, "keys honoured", func() bool { code, _, _ := call(t, "GET", in.url+"/v1/models", free, ""); return code == 200 })
 
 	type tally struct {
-		cost, quality float64
+		cost, quality   float64
 		answered, paced int
 		stoppedAt       int
 	}
