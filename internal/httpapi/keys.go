@@ -80,11 +80,8 @@ func writeRefusal(c *gin.Context, r *keys.Refusal) {
 	if r.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="switchyard"`)
 	}
-	body := errorBody(r.Message, r.Type, "", r.Code)
-	if r.Limit != "" {
-		body["error"].(gin.H)["param"] = r.Limit
-	}
-	c.AbortWithStatusJSON(r.Status, body)
+	// param names the limit hit (requests, tokens, in_flight, budget).
+	c.AbortWithStatusJSON(r.Status, errorBody(r.Message, r.Type, r.Limit, r.Code))
 }
 
 // rateLimitHeaders are OpenAI's x-ratelimit-* headers for the key's
