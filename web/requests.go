@@ -158,7 +158,10 @@ type candidateRow struct {
 }
 
 type requestPage struct {
-	R        router.Record
+	R router.Record
+	// Bucket is the table bucket that gave the candidates (a refined
+	// bucket falls back to its complexity's); BucketOf's name when the
+	// version is gone.
 	Bucket   string
 	Outcomes []router.Outcome
 	// Candidates is empty when the record's version is gone.

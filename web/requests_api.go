@@ -69,7 +69,7 @@ func (h *handler) apiRequest(w http.ResponseWriter, r *http.Request) {
 		h.apiFail(w, r, err)
 		return
 	}
-	out := map[string]any{"request": toRequestJSON(p.R), "bucket": p.Bucket}
+	out := map[string]any{"request": toRequestJSON(p.R), "table_bucket": p.Bucket}
 	outs := make([]outcomeJSON, len(p.Outcomes))
 	for i, o := range p.Outcomes {
 		outs[i] = outcomeJSON{Attempt: o.Attempt, Model: o.Model, Source: o.Source, Detail: o.Detail, Score: o.Score, Weight: o.Weight,

@@ -107,8 +107,8 @@ func TestRequestPageEscapesPrompt(t *testing.T) {
 		"timeout: no answer within 30s", // the failed attempt and why
 		"answered",
 		"30000 ms",
-		"feedback",
-		"llm", // the classification tier
+		"<td>answer</td><td>gpt-4o-mini</td>", // an answer's signal names the answering model
+		"llm",                                 // the classification tier
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
@@ -147,6 +147,7 @@ func TestRequestsRoutes(t *testing.T) {
 		{"unknown id", "/admin/api/requests/req_nope", http.StatusNotFound, `no request \"req_nope\"`},
 		{"api list", "/admin/api/requests?status=ok&key=team-a", http.StatusOK, `"id": "req_abc"`},
 		{"api one", "/admin/api/requests/req_abc", http.StatusOK, `"fate": "timeout: no answer within 30s"`},
+		{"api one, table bucket", "/admin/api/requests/req_abc", http.StatusOK, `"table_bucket": "simple"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
