@@ -90,7 +90,7 @@ func ModelOrder(items []*datasets.Item, prices router.Catalog, analyzer Analyzer
 			if math.IsNaN(o.Score) {
 				continue
 			}
-			c, err := callCost(it, model, o, a, prices)
+			c, err := CallCost(it, model, o, a, prices)
 			if err != nil {
 				return nil, fmt.Errorf("order models: item %q: %w", it.ID, err)
 			}

@@ -145,7 +145,7 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 			if !ok {
 				continue
 			}
-			cost, err := callCost(it, model, o, a, opts.Prices)
+			cost, err := CallCost(it, model, o, a, opts.Prices)
 			if err != nil {
 				return nil, fmt.Errorf("prepare dataset: item %q: %w", it.ID, err)
 			}
@@ -164,11 +164,11 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 	return mx, nil
 }
 
-// callCost is the dataset's recorded cost, else tokens times price.
+// CallCost is the dataset's recorded cost, else tokens times price.
 // Missing prompt tokens are estimated from the prompt; missing completion
 // tokens are the classifier's estimate of the answer length, what the
 // gateway itself estimates before a call.
-func callCost(it *datasets.Item, model string, o datasets.Outcome, a router.Analysis, prices router.Catalog) (float64, error) {
+func CallCost(it *datasets.Item, model string, o datasets.Outcome, a router.Analysis, prices router.Catalog) (float64, error) {
 	if o.CostUSD != nil {
 		return *o.CostUSD, nil
 	}

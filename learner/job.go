@@ -308,6 +308,14 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 		}
 	}
 
+	return j.write(ctx, rep, active, cand, v.Promote, "version")
+}
+
+// write stores cand, promotes it over active when promote says so, and
+// fills rep with the stored version and its diff; what names the kind of
+// version in the log ("version", "per-prompt policy").
+func (j *Job) write(ctx context.Context, rep Report, active, cand router.Version, promote bool, what string) (Report, error) {
+	o := j.opts
 	stored, err := o.Versions.CreateVersion(ctx, cand)
 	if err != nil {
 		return rep, fmt.Errorf("learn: %w", err)
@@ -315,8 +323,8 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	rep.Candidate = &stored
 	d := router.Diff(active, stored)
 	rep.Diff = &d
-	if !v.Promote {
-		o.Logger.Info("learner kept a candidate", "version", stored.ID, "active", active.ID, "reason", v.Reason)
+	if !promote {
+		o.Logger.Info("learner kept a candidate "+what, "version", stored.ID, "active", active.ID, "reason", rep.Reason)
 		return rep, nil
 	}
 	if err := o.Versions.PromoteOver(ctx, stored.ID, active.ID); err != nil {
@@ -325,7 +333,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	}
 	stored.Status = router.StatusActive
 	rep.Candidate = &stored
-	o.Logger.Info("learner promoted a version", "version", stored.ID, "previous", active.ID, "reason", v.Reason)
+	o.Logger.Info("learner promoted a "+what, "version", stored.ID, "previous", active.ID, "reason", rep.Reason)
 	if o.OnPromote != nil {
 		o.OnPromote(stored)
 	}

@@ -228,26 +228,5 @@ func (j *Job) runPolicy(ctx context.Context, rep Report, cand router.Version, lo
 	if dryRun {
 		return rep, nil
 	}
-	stored, err := o.Versions.CreateVersion(ctx, cand)
-	if err != nil {
-		return rep, fmt.Errorf("learn: %w", err)
-	}
-	rep.Candidate = &stored
-	d := router.Diff(active, stored)
-	rep.Diff = &d
-	if !pv.Promote {
-		o.Logger.Info("learner kept a per-prompt candidate", "version", stored.ID, "active", active.ID, "reason", rep.Reason)
-		return rep, nil
-	}
-	if err := o.Versions.PromoteOver(ctx, stored.ID, active.ID); err != nil {
-		rep.Status = RunKept
-		return rep, fmt.Errorf("learn: candidate v%d written: %w", stored.ID, err)
-	}
-	stored.Status = router.StatusActive
-	rep.Candidate = &stored
-	o.Logger.Info("learner promoted a per-prompt policy", "version", stored.ID, "previous", active.ID, "reason", rep.Reason)
-	if o.OnPromote != nil {
-		o.OnPromote(stored)
-	}
-	return rep, nil
+	return j.write(ctx, rep, active, cand, pv.Promote, "per-prompt policy")
 }

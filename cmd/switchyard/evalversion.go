@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/switchyard/switchyard/datasets"
+	"github.com/switchyard/switchyard/eval"
 	"github.com/switchyard/switchyard/internal/classify"
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/router"
@@ -145,7 +146,7 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 		if !ok {
 			return fmt.Errorf("eval-version: item %s has no outcome of %q, where version %d routes it", it.ID, model, v.ID)
 		}
-		cost, err := itemCost(it, model, o, a, prices)
+		cost, err := eval.CallCost(it, model, o, a, prices)
 		if err != nil {
 			return fmt.Errorf("eval-version: item %s: %w", it.ID, err)
 		}
@@ -163,26 +164,4 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 	_, err = fmt.Fprintf(stdout, "version %d on the %s split (%d prompts): quality %.4f, cost $%.6f, %d routed by the per-prompt policy %s\n",
 		res.Version, res.Split, res.N, res.Quality, res.CostUSD, res.ByPolicy, res.Point)
 	return err
-}
-
-// itemCost is the dataset's recorded cost, else tokens times price, as
-// eval costs a call: missing prompt tokens estimated from the prompt,
-// missing completion tokens the classifier's estimate of the answer.
-func itemCost(it *datasets.Item, model string, o datasets.Outcome, a router.Analysis, prices router.Catalog) (float64, error) {
-	if o.CostUSD != nil {
-		return *o.CostUSD, nil
-	}
-	p, ok := prices[model]
-	if !ok {
-		return 0, fmt.Errorf("model %q has no recorded cost and no price", model)
-	}
-	pt := datasets.EstimateTokens(it.Prompt)
-	if o.PromptTokens != nil {
-		pt = *o.PromptTokens
-	}
-	ct := max(1, a.EstimatedTokens)
-	if o.CompletionTokens != nil {
-		ct = *o.CompletionTokens
-	}
-	return (float64(pt)*p.InputPerMTok + float64(ct)*p.OutputPerMTok) / 1e6, nil
 }
