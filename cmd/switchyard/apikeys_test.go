@@ -276,6 +276,18 @@ func TestKeyLife(t *testing.T) {
 			if !strings.Contains(string(page), `id="key-team-a"`) || !strings.Contains(string(page), "ahead of pace") {
 				t.Errorf("the admin page does not list team-a ahead of pace")
 			}
+			// A key's requests are one click away: the request explorer
+			// filtered by the key lists team-a's requests and no other's.
+			if !strings.Contains(string(page), `href="/admin/requests?key=team-a"`) {
+				t.Errorf("the admin page does not link team-a to its requests")
+			}
+			code, _, ar := call(t, "GET", in.url+"/admin/api/requests?key=team-b", "Bearer demo", "")
+			if code != 200 {
+				t.Fatalf("/admin/api/requests?key=team-b: %d %v", code, ar)
+			}
+			if rows, _ := ar["requests"].([]any); len(rows) != 2 {
+				t.Errorf("/admin/api/requests?key=team-b: %d requests, want 2: %v", len(rows), ar)
+			}
 
 			// The rows carry the key, and the paced ones say so.
 			r, err := st.GetRequest(context.Background(), first["id"].(string))
