@@ -2,6 +2,8 @@ package router
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -104,6 +106,42 @@ func (s *Service) filterCapable(req Request, candidates []string, p *plan, named
 		}
 	}
 	return nil, Errorf(KindInvalid, capField[first], "no configured model can serve this request: none has %s", describeCap(first, n))
+}
+
+// maskIncapable marks the policy's models that cannot serve req as
+// unavailable (NaN) in a copy of the prediction and orders again, so the
+// per-prompt rule chooses among the models that can, as Picker.Choose
+// would with them alone; dropping them after ordering would instead fall
+// through to the likelier, often dearer, models the order escalates to.
+// The dropped ones are recorded as filterCapable records them. When no
+// model of the policy could serve, pred and order come back unchanged
+// and filterCapable escalates.
+func (s *Service) maskIncapable(picker *Picker, pred PromptPrediction, order []string, req Request, p *plan) (PromptPrediction, []string) {
+	n := needsOf(req, p.promptTokens)
+	var masked []float64
+	for k, m := range picker.Models() {
+		if k >= len(pred.Success) || math.IsNaN(pred.Success[k]) || s.models[m].lacks(n) == "" {
+			continue
+		}
+		if masked == nil {
+			masked = slices.Clone(pred.Success)
+		}
+		masked[k] = math.NaN()
+	}
+	if masked == nil {
+		return pred, order
+	}
+	reordered := picker.Order(masked, make([]string, 0, len(masked)))
+	if len(reordered) == 0 {
+		return pred, order
+	}
+	for k, m := range picker.Models() {
+		if math.IsNaN(masked[k]) && !math.IsNaN(pred.Success[k]) {
+			p.res.Filtered = append(p.res.Filtered, Filtered{Model: m, Capability: s.models[m].lacks(n)})
+		}
+	}
+	pred.Success = masked
+	return pred, reordered
 }
 
 // describeCap says what a capability means for this request.

@@ -173,3 +173,44 @@ func TestEstimateSurfaceTokens(t *testing.T) {
 		t.Errorf("a 4,000-byte schema counts %d tokens", got)
 	}
 }
+
+// TestPolicyChoosesAmongCapable: with a per-prompt policy, a model that
+// cannot serve the request is left out before the rule chooses, so the
+// rule's choice among the capable models is what runs, not the
+// escalation order's next model.
+func TestPolicyChoosesAmongCapable(t *testing.T) {
+	// Target 0.8: cheap (0.9) would be chosen, but it lacks tools; among
+	// mid (0.85) and strong (0.95) the rule chooses mid. Dropping cheap
+	// after ordering would have sent the request to strong, the likelier
+	// model the order escalates to first.
+	policy := &PromptPolicy{Models: []string{"cheap", "mid", "strong"}, Point: OperatingPoint{Rule: RuleTarget, Param: 0.8}}
+	tools := ChatOptions{Tools: []Tool{{Name: "f"}}}
+	tests := []struct {
+		name         string
+		req          Request
+		wantFirst    string
+		wantFiltered []Filtered
+	}{
+		{"no tools asked", Request{Messages: userMsg("hi")}, "cheap", nil},
+		{"tools asked", Request{Messages: userMsg("hi"), Options: tools}, "mid", []Filtered{{"cheap", CapTools}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &scripted{}
+			svc, rec := newCapService(t, c, &answerSeer{})
+			if err := svc.Activate(Version{ID: 2, Table: testTable, Policy: policy}, &fakePredictor{success: []float64{0.9, 0.85, 0.95}}); err != nil {
+				t.Fatal(err)
+			}
+			res, err := svc.Serve(context.Background(), tt.req)
+			if err != nil {
+				t.Fatalf("Serve: %v", err)
+			}
+			if len(c.calls) == 0 || c.calls[0] != tt.wantFirst || res.Analysis.RoutedBy != RoutedByPolicy {
+				t.Errorf("calls %v routed by %q, want %s first by the policy", c.calls, res.Analysis.RoutedBy, tt.wantFirst)
+			}
+			if !reflect.DeepEqual(res.Filtered, tt.wantFiltered) || !reflect.DeepEqual(rec.recs[0].Filtered, tt.wantFiltered) {
+				t.Errorf("filtered %v (recorded %v), want %v", res.Filtered, rec.recs[0].Filtered, tt.wantFiltered)
+			}
+		})
+	}
+}

@@ -354,6 +354,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 			return p, &Error{Kind: KindUnavailable, Message: "request cancelled during classification", Err: err}
 		}
 		if byPolicy {
+			pred, order = s.maskIncapable(r.picker, pred, order, req, &p)
 			p.candidates, a.RoutedBy = order, RoutedByPolicy
 			p.candidates, p.res.Paced = relaxPolicy(r.picker, pred, order, req.Pacing, s.models, a, p.promptTokens)
 		} else {
