@@ -42,6 +42,15 @@ func FromOutcomes(obs []router.Observation, models router.Catalog, maxWeight flo
 // source-weighted mean of those signals (feedback on the first model's
 // answer, or its failure).
 func LoggedFromOutcomes(obs []router.Observation, models router.Catalog) []Logged {
+	_, logged := firstAttempts(obs, models, nil)
+	return logged
+}
+
+// firstAttempts folds observations into one Logged per request with a
+// usable signal about its first attempt, in the order requests first
+// appear, with their ids; keep, when not nil, passes over the
+// observations it refuses.
+func firstAttempts(obs []router.Observation, models router.Catalog, keep func(router.Observation) bool) ([]string, []Logged) {
 	type acc struct {
 		l     Logged
 		w, ws float64
@@ -49,7 +58,7 @@ func LoggedFromOutcomes(obs []router.Observation, models router.Catalog) []Logge
 	byID := map[string]*acc{}
 	var order []string
 	for _, o := range obs {
-		if o.Attempt != 0 || !usable(o, models) {
+		if o.Attempt != 0 || !usable(o, models) || keep != nil && !keep(o) {
 			continue
 		}
 		a := byID[o.RequestID]
@@ -72,7 +81,7 @@ func LoggedFromOutcomes(obs []router.Observation, models router.Catalog) []Logge
 		a.l.Score = a.ws / a.w
 		out = append(out, a.l)
 	}
-	return out
+	return order, out
 }
 
 func usable(o router.Observation, models router.Catalog) bool {

@@ -28,37 +28,16 @@ type LoggedPrompt struct {
 // window's observations: one per request with a signal about its first
 // attempt, scored as LoggedFromOutcomes does.
 func loggedPrompts(obs []router.Observation, texts map[string]string, models router.Catalog) []LoggedPrompt {
-	type acc struct {
-		l     LoggedPrompt
-		w, ws float64
-	}
-	byID := map[string]*acc{}
-	var order []string
-	for _, o := range obs {
-		text, ok := texts[o.RequestID]
-		if o.Attempt != 0 || !ok || !usable(o, models) {
-			continue
+	ids, logged := firstAttempts(obs, models, func(o router.Observation) bool {
+		_, ok := texts[o.RequestID]
+		return ok
+	})
+	out := make([]LoggedPrompt, len(logged))
+	for i, l := range logged {
+		out[i] = LoggedPrompt{
+			Prompt: texts[ids[i]], Analysis: l.Analysis, Model: l.Model,
+			Propensity: l.Propensity, Score: l.Score, Cost: l.Cost,
 		}
-		a := byID[o.RequestID]
-		if a == nil {
-			a = &acc{l: LoggedPrompt{
-				Prompt:     text,
-				Analysis:   router.Analysis{Complexity: o.Complexity, Category: o.Category},
-				Model:      o.Model,
-				Propensity: o.Propensity,
-				Cost:       float64(o.Cost),
-			}}
-			byID[o.RequestID] = a
-			order = append(order, o.RequestID)
-		}
-		a.w += o.Weight
-		a.ws += o.Weight * o.Score
-	}
-	out := make([]LoggedPrompt, 0, len(order))
-	for _, id := range order {
-		a := byID[id]
-		a.l.Score = a.ws / a.w
-		out = append(out, a.l)
 	}
 	return out
 }

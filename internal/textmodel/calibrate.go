@@ -10,12 +10,29 @@ import (
 // safeguards). Labels are shrunk towards the middle as Platt proposes
 // (positives to (N+ + 1)/(N+ + 2), negatives to 1/(N- + 2)) so that a
 // separable held-out slice does not yield infinite slopes.
-func fitPlatt(z, y []float64) (a, b float64) {
-	var pos float64
-	for _, v := range y {
-		pos += v
+func fitPlatt(z, y []float64) (a, b float64) { return fitPlattWeighted(z, y, nil) }
+
+// fitPlattWeighted is fitPlatt with example weights w (nil: every weight
+// 1): Platt's smoothed targets from the weighted class totals, and
+// Newton's method on the weighted log loss.
+func fitPlattWeighted(z, y, w []float64) (a, b float64) {
+	weight := func(i int) float64 {
+		if w == nil {
+			return 1
+		}
+		return w[i]
 	}
-	neg := float64(len(y)) - pos
+	var pos, neg float64
+	for i, v := range y {
+		pos += weight(i) * v
+	}
+	if w == nil {
+		neg = float64(len(y)) - pos
+	} else {
+		for i, v := range y {
+			neg += w[i] * (1 - v)
+		}
+	}
 	hi, lo := (pos+1)/(pos+2), 1/(neg+2)
 	t := make([]float64, len(y))
 	for i, v := range y {
@@ -28,9 +45,9 @@ func fitPlatt(z, y []float64) (a, b float64) {
 			s := a*z[i] + b
 			// log(1+e^s) - t*s, computed stably.
 			if s >= 0 {
-				f += (1-t[i])*s + math.Log1p(math.Exp(-s))
+				f += weight(i) * ((1-t[i])*s + math.Log1p(math.Exp(-s)))
 			} else {
-				f += -t[i]*s + math.Log1p(math.Exp(s))
+				f += weight(i) * (-t[i]*s + math.Log1p(math.Exp(s)))
 			}
 		}
 		return f
@@ -42,13 +59,13 @@ func fitPlatt(z, y []float64) (a, b float64) {
 		var g1, g2, h11, h22, h21 float64
 		for i := range z {
 			p := sigmoid(a*z[i] + b)
-			d := p - t[i]
-			w := p * (1 - p)
+			d := weight(i) * (p - t[i])
+			v := weight(i) * p * (1 - p)
 			g1 += z[i] * d
 			g2 += d
-			h11 += z[i] * z[i] * w
-			h22 += w
-			h21 += z[i] * w
+			h11 += z[i] * z[i] * v
+			h22 += v
+			h21 += z[i] * v
 		}
 		if math.Abs(g1) < 1e-6 && math.Abs(g2) < 1e-6 {
 			break
@@ -59,6 +76,7 @@ func fitPlatt(z, y []float64) (a, b float64) {
 		da := -(h22*g1 - h21*g2) / det
 		db := -(-h21*g1 + h11*g2) / det
 		gd := g1*da + g2*db
+		// Backtracking line search on the loss.
 		step := 1.0
 		for step >= 1e-10 {
 			na, nb := a+step*da, b+step*db
