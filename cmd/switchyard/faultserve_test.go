@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // startServeYAML runs `switchyard serve` with the configuration cfg (its
@@ -25,29 +21,8 @@ func startServeYAML(t testing.TB, cfg string, env map[string]string) *instance {
 	for k, v := range env {
 		all[k] = v
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	inst := &instance{dbURL: all["DATABASE_URL"], stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
-	go func() {
-		inst.done <- run(ctx, []string{"serve", "--config", cfgPath, "--addr", "127.0.0.1:0"}, func(k string) string { return all[k] }, pw, inst.stderr)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("serve did not start: %v; stderr:\n%s\nrun: %v", err, inst.stderr, <-inst.done)
-	}
-	go io.Copy(io.Discard, pr)
-	inst.url = strings.TrimSpace(strings.TrimPrefix(line, "switchyard listening on "))
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-inst.done:
-			inst.done <- err
-		case <-time.After(30 * time.Second):
-			t.Errorf("serve did not stop within 30s")
-		}
-	})
+	inst := &instance{dbURL: all["DATABASE_URL"]}
+	launch(t, inst, cfgPath, all)
 	return inst
 }
 

@@ -82,12 +82,20 @@ func startServeHandler(t testing.TB, dbURL string, up *upstream.Server, h http.H
 	t.Helper()
 	upSrv := httptest.NewServer(h)
 	t.Cleanup(upSrv.Close)
-	env := map[string]string{"DATABASE_URL": dbURL, "SWITCHYARD_UPSTREAM": upSrv.URL + "/v1"}
-	getenv := func(k string) string { return env[k] }
+	inst := &instance{dbURL: dbURL, upstream: up}
+	launch(t, inst, cfgPath, map[string]string{"DATABASE_URL": dbURL, "SWITCHYARD_UPSTREAM": upSrv.URL + "/v1"})
+	return inst
+}
 
+// launch runs serve with cfgPath and env on 127.0.0.1:0 for inst, waits
+// for its listening line and stops it at cleanup; inst.done still holds
+// run's result after that.
+func launch(t testing.TB, inst *instance, cfgPath string, env map[string]string) {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	inst := &instance{dbURL: dbURL, upstream: up, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	inst.stderr, inst.stop, inst.done = &syncBuffer{}, cancel, make(chan error, 1)
 	go func() {
 		inst.done <- run(ctx, []string{"serve", "--config", cfgPath, "--addr", "127.0.0.1:0"}, getenv, pw, inst.stderr)
 		pw.Close()
@@ -102,12 +110,12 @@ func startServeHandler(t testing.TB, dbURL string, up *upstream.Server, h http.H
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-inst.done:
+		case err := <-inst.done:
+			inst.done <- err
 		case <-time.After(30 * time.Second):
 			t.Errorf("serve did not stop within 30s")
 		}
 	})
-	return inst
 }
 
 // shutdown is SIGTERM: it cancels run's context and waits for it.
