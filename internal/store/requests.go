@@ -201,15 +201,7 @@ func (s *Store) LatestRequests(ctx context.Context, limit int) ([]router.Record,
 	if err := s.db.WithContext(ctx).Order("created_at DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("latest requests: %w", err)
 	}
-	out := make([]router.Record, 0, len(rows))
-	for _, r := range rows {
-		rec, err := r.record()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, nil
+	return records(rows)
 }
 
 // CountRequests returns how many requests are stored.
@@ -219,6 +211,19 @@ func (s *Store) CountRequests(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("count requests: %w", err)
 	}
 	return n, nil
+}
+
+// records translates rows into domain records.
+func records(rows []requestRow) ([]router.Record, error) {
+	out := make([]router.Record, 0, len(rows))
+	for _, r := range rows {
+		rec, err := r.record()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
 }
 
 // dbTime is how a time is stored: UTC (so SQLite's text sorts and buckets
@@ -260,13 +265,5 @@ func (s *Store) FindRequests(ctx context.Context, q router.RequestQuery) ([]rout
 	if err := db.Order("created_at DESC").Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find requests: %w", err)
 	}
-	out := make([]router.Record, 0, len(rows))
-	for _, r := range rows {
-		rec, err := r.record()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, nil
+	return records(rows)
 }
