@@ -51,7 +51,8 @@ func (c *CascadeClassifier) Route(it *datasets.Item) (router.Analysis, bool) {
 	}
 	// The Classifier interface carries no context, and Predict fails
 	// only when its context is done; Background never is.
-	a, conf, err := c.local.Predict(context.Background(), it.Prompt)
+	// The service's cascade gives its local tier the normalised prompt.
+	a, conf, err := c.local.Predict(context.Background(), router.NormalizePrompt(it.Prompt))
 	d := cascadeDecision{a: a}
 	if err != nil || conf < c.threshold {
 		d = cascadeDecision{a: c.llm.Classify(it), llm: true}

@@ -45,7 +45,11 @@ const topicMin = 20
 func TrainLocal(ctx context.Context, items []*datasets.Item, order []string, opts LocalTrainOptions) (*textmodel.Model, error) {
 	examples := make([]textmodel.Example, 0, len(items))
 	for _, it := range items {
-		ex := textmodel.Example{Prompt: it.Prompt, Scores: map[string]float64{}}
+		// The service and the learner give the model the normalised
+		// prompt (the learner only keeps that); training here on the raw
+		// text would teach the dense features (length, lines, upper-case
+		// share, option lines) values the service never sends.
+		ex := textmodel.Example{Prompt: router.NormalizePrompt(it.Prompt), Scores: map[string]float64{}}
 		for _, m := range order {
 			if o, ok := it.Outcomes[m]; ok && !math.IsNaN(o.Score) {
 				ex.Scores[m] = min(1, max(0, o.Score))
@@ -184,7 +188,9 @@ func (c *LocalClassifier) predict(prompt string) []float64 {
 	if p, ok := c.cache[prompt]; ok {
 		return p
 	}
-	c.all = c.model.PredictInto(prompt, nil, c.all)
+	// The text the service predicts on (router's policyOrder, the
+	// classify local tier): the one normalisation, not a copy of it.
+	c.all = c.model.PredictInto(router.NormalizePrompt(prompt), nil, c.all)
 	p := make([]float64, len(c.heads))
 	for k, h := range c.heads {
 		p[k] = c.all[h]

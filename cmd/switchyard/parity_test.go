@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -46,9 +47,11 @@ func (m modelBytes) LocalModel(_ context.Context, digest string) ([]byte, error)
 
 // parityItems: three kinds of prompt, which every model, the two
 // stronger, or the strongest alone answer, with 15% noise so that
-// predictions spread around the operating points. The prompts are
-// already normalised (lowercase, single spaces): eval predicts on the
-// dataset's text and the service on the normalised prompt.
+// predictions spread around the operating points. Half the prompts are
+// written as users write them (capitals, runs of spaces, lines and
+// option lists): the service's local model reads the normalised prompt,
+// so eval must train and predict on that text too, or the dense features
+// (length, lines, upper-case share, options) differ between the two.
 func parityItems(n int) []datasets.Item {
 	rng := rand.New(rand.NewPCG(7, 9))
 	subjects := []string{"tides", "bread", "rivers", "taxes", "glaciers", "poems", "engines", "coffee"}
@@ -67,7 +70,7 @@ func parityItems(n int) []datasets.Item {
 		k := kinds[rng.IntN(len(kinds))]
 		it := datasets.Item{
 			ID:       fmt.Sprint("p", i),
-			Prompt:   fmt.Sprintf(k.text, subjects[rng.IntN(len(subjects))], rng.IntN(50)),
+			Prompt:   rawPrompt(rng, fmt.Sprintf(k.text, subjects[rng.IntN(len(subjects))], rng.IntN(50))),
 			Split:    datasets.SplitTrain,
 			Outcomes: map[string]datasets.Outcome{},
 		}
@@ -89,6 +92,24 @@ func parityItems(n int) []datasets.Item {
 		items[i] = it
 	}
 	return items
+}
+
+// rawPrompt returns p as typed, for half the prompts: a capital at the
+// start, a word in capitals, runs of spaces and tabs, and sometimes a
+// list of lettered options on lines of their own.
+func rawPrompt(rng *rand.Rand, p string) string {
+	if rng.IntN(2) == 0 {
+		return p
+	}
+	words := strings.Fields(p)
+	words[0] = strings.ToUpper(words[0][:1]) + words[0][1:]
+	k := rng.IntN(len(words))
+	words[k] = strings.ToUpper(words[k])
+	out := strings.Join(words, strings.Repeat(" ", 1+rng.IntN(3)))
+	if rng.IntN(2) == 0 {
+		out = "  " + out + "\n\nA.  Yes\nB.  No\t\nC.  Maybe\n"
+	}
+	return out
 }
 
 // TestServiceAndEvalChooseAlike is issue 9's "done when" for one
