@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/eval"
 	"github.com/switchyard/switchyard/internal/classify"
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/replay"
 	"github.com/switchyard/switchyard/internal/storetest"
 	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
@@ -57,7 +58,7 @@ baseline_model: claude-sonnet-4-5
 
 // replayTrain sends the demo's train split to the service with feedback
 // from dataset (the demo's own scores, or doctored ones).
-func replayTrain(t *testing.T, in *instance, dataset string) replaySummary {
+func replayTrain(t *testing.T, in *instance, dataset string) replay.Summary {
 	t.Helper()
 	var out bytes.Buffer
 	args := []string{"replay", "--dataset", dataset, "--target", in.url, "--feedback", "--split", "train",
@@ -67,7 +68,7 @@ func replayTrain(t *testing.T, in *instance, dataset string) replaySummary {
 	if err := run(context.Background(), args, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatalf("replay: %v\nserve stderr:\n%s", err, in.stderr)
 	}
-	var sum replaySummary
+	var sum replay.Summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
 		t.Fatalf("replay output %q: %v", out.String(), err)
 	}
