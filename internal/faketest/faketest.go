@@ -27,7 +27,26 @@ const (
 	Malformed  = "malformed" // stream: a chunk that is not JSON
 	Silent     = "silent"    // accepts the request and never answers
 	Status     = "status-"   // "status-503": that HTTP status with an OpenAI error body
+	HugeLine   = "huge-line" // stream: the answer is one content chunk of HugeLineBytes
 )
+
+// HugeLineBytes is the size of HugeLine's one content chunk: 1 MB, far
+// past the 64 KB a default bufio.Scanner takes.
+const HugeLineBytes = 1 << 20
+
+// Override changes what one model does from now on, whatever its name
+// says: a test flips a model from healthy to failing and back (a flapping
+// provider), or adds a Retry-After, or puts odd text in an error body.
+type Override struct {
+	// Status, when non-zero, answers every request with that HTTP status
+	// and an OpenAI error body.
+	Status int
+	// Message replaces the error body's message ("fake upstream says
+	// <status>"), for a Status override or a "status-" model.
+	Message string
+	// Header is added to every response for the model.
+	Header http.Header
+}
 
 // Usage every answer reports.
 const (
@@ -58,13 +77,14 @@ type Server struct {
 	stop chan struct{}
 	once sync.Once
 
-	mu       sync.Mutex
-	attempts []Attempt
+	mu        sync.Mutex
+	attempts  []Attempt
+	overrides map[string]Override
 }
 
 // New starts a fake upstream; Close it when done.
 func New() *Server {
-	s := &Server{stop: make(chan struct{})}
+	s := &Server{stop: make(chan struct{}), overrides: map[string]Override{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	return s
 }
@@ -73,6 +93,21 @@ func New() *Server {
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.stop) })
 	s.Server.Close()
+}
+
+// Set makes model behave as o until Clear; it is safe to call while
+// requests are served.
+func (s *Server) Set(model string, o Override) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overrides[model] = o
+}
+
+// Clear returns model to what its name says.
+func (s *Server) Clear(model string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.overrides, model)
 }
 
 // Attempts returns the attempts so far, finished or not, in arrival order.
@@ -137,7 +172,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		Authorization: r.Header.Get("Authorization"),
 		Start:         time.Now(),
 	})
+	over := s.overrides[req.Model]
 	s.mu.Unlock()
+	for k, vs := range over.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
 	defer func() {
 		s.mu.Lock()
 		s.attempts[i].End = time.Now()
@@ -150,14 +191,22 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	case fault == Silent:
 		s.block(r)
 		return
-	case fault == Status:
-		code, _ := strconv.Atoi(strings.TrimPrefix(req.Model, Status)[:min(3, len(req.Model)-len(Status))])
+	case over.Status != 0 || fault == Status:
+		code := over.Status
+		if code == 0 {
+			code, _ = strconv.Atoi(strings.TrimPrefix(req.Model, Status)[:min(3, len(req.Model)-len(Status))])
+		}
 		if code < 400 || code > 599 {
 			code = http.StatusInternalServerError
 		}
+		msg := over.Message
+		if msg == "" {
+			msg = fmt.Sprintf("fake upstream says %d", code)
+		}
+		body, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": "server_error", "code": "fake"}})
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
-		fmt.Fprintf(w, `{"error":{"message":"fake upstream says %d","type":"server_error","code":"fake"}}`, code)
+		w.Write(body)
 		return
 	case req.Stream:
 		s.stream(w, r, req, fault)
@@ -175,7 +224,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 func Answer(model string) string { return "answer from " + model }
 
 func faultOf(model string) string {
-	for _, f := range []string{CutBefore, CutAfter, NoDone, Stall, ErrorEvent, Malformed, Silent, Status} {
+	for _, f := range []string{CutBefore, CutAfter, NoDone, Stall, ErrorEvent, Malformed, Silent, Status, HugeLine} {
 		if strings.HasPrefix(model, f) {
 			return f
 		}
@@ -210,6 +259,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req request, fau
 		return
 	}
 	words := strings.SplitAfter(Answer(req.Model), " ")
+	if fault == HugeLine {
+		words = []string{strings.Repeat("x", HugeLineBytes)}
+	}
 	send(chunk(content(words[0]), ""))
 	switch fault {
 	case CutAfter:

@@ -47,3 +47,25 @@ func TestFaults(t *testing.T) {
 		t.Errorf("attempts = %+v", got)
 	}
 }
+
+func TestOverride(t *testing.T) {
+	s := New()
+	defer s.Close()
+	s.Set("ok-a", Override{Status: 429, Message: "slow\x00down <b>", Header: http.Header{"Retry-After": {"7"}}})
+	resp, err := http.Post(s.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"ok-a"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7" || !strings.Contains(string(raw), `slow\u0000down \u003cb\u003e`) {
+		t.Errorf("overridden: %d %v %s, want 429, Retry-After 7 and the message as JSON", resp.StatusCode, resp.Header, raw)
+	}
+	s.Clear("ok-a")
+	if code, body := post(t, s, `{"model":"ok-a"}`); code != 200 || !strings.Contains(body, "answer from ok-a") {
+		t.Errorf("cleared: %d %s, want ok-a's answer", code, body)
+	}
+	if code, body := post(t, s, `{"model":"huge-line","stream":true}`); code != 200 || !strings.Contains(body, strings.Repeat("x", HugeLineBytes)) {
+		t.Errorf("huge-line: %d, %d bytes, want a %d-byte content chunk", code, len(body), HugeLineBytes)
+	}
+}

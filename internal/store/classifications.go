@@ -48,7 +48,7 @@ func (s *Store) PutClassification(ctx context.Context, key string, a router.Anal
 	if err != nil {
 		return fmt.Errorf("put classification: encode analysis: %w", err)
 	}
-	row := classificationRow{Key: key, Analysis: string(b), CreatedAt: dbTime(s.now())}
+	row := classificationRow{Key: key, Analysis: noNULJSON(b), CreatedAt: dbTime(s.now())}
 	err = s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "key"}},
 		DoUpdates: clause.AssignmentColumns([]string{"analysis", "created_at"}),

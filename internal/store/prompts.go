@@ -34,8 +34,8 @@ func (s *Store) KeepPrompts(ctx context.Context, prompts []string, at time.Time)
 	byHash := make(map[string]int, len(prompts))
 	rows := make([]promptRow, 0, len(prompts))
 	for _, p := range prompts {
-		text := router.NormalizePrompt(p)
-		if text == "" {
+		normal := router.NormalizePrompt(p)
+		if normal == "" {
 			continue
 		}
 		h := router.HashPrompt(p)
@@ -43,7 +43,7 @@ func (s *Store) KeepPrompts(ctx context.Context, prompts []string, at time.Time)
 			continue // one statement may not touch a row twice (Postgres)
 		}
 		byHash[h] = len(rows)
-		rows = append(rows, promptRow{Hash: h, Text: text, FirstSeen: at, LastSeen: at})
+		rows = append(rows, promptRow{Hash: h, Text: noNUL(normal), FirstSeen: at, LastSeen: at})
 	}
 	if len(rows) == 0 {
 		return nil

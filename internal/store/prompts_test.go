@@ -127,3 +127,29 @@ func TestBucketMix(t *testing.T) {
 		}
 	})
 }
+
+// A prompt or a classifier's reason with a NUL is kept with U+FFFD in
+// its place on both dialects, rather than failing its batch on
+// PostgreSQL (see TestInsertRequestsNUL).
+func TestKeepPromptsNUL(t *testing.T) {
+	day := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	prompt := "what is\x00 2+2?"
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if err := s.KeepPrompts(ctx, []string{prompt, "fine"}, day); err != nil {
+			t.Fatalf("KeepPrompts: %v", err)
+		}
+		got, ok, err := s.PromptText(ctx, router.HashPrompt(prompt))
+		if err != nil || !ok || got != "what is\uFFFD 2+2?" {
+			t.Errorf("PromptText = %q, %v, %v; want the prompt with U+FFFD for the NUL", got, ok, err)
+		}
+		a := router.Analysis{Complexity: router.Simple, Reason: "looks\x00easy", Tier: router.TierLLM}
+		if err := s.PutClassification(ctx, "k", a); err != nil {
+			t.Fatalf("PutClassification: %v", err)
+		}
+		back, ok, err := s.GetClassification(ctx, "k")
+		if err != nil || !ok || back.Reason != "looks\uFFFDeasy" {
+			t.Errorf("GetClassification = %+v, %v, %v; want the reason with U+FFFD", back, ok, err)
+		}
+	})
+}
