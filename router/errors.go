@@ -14,6 +14,7 @@ const (
 	KindInvalid     Kind = "invalid"     // bad input: 400
 	KindNotFound    Kind = "not_found"   // unknown id or model: 404
 	KindTooLarge    Kind = "too_large"   // body or prompt over a limit: 413
+	KindConflict    Kind = "conflict"    // the state changed under the request: 409
 	KindUnavailable Kind = "unavailable" // every candidate failed: 502/503
 	KindInternal    Kind = "internal"    // a bug or a broken dependency: 500
 )

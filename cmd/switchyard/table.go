@@ -28,13 +28,9 @@ actions:
   promote V      make version V the active one
   rollback       go back to the last version that was active before the active one`
 
-// tableStore is what the table command needs of the store.
-type tableStore interface {
-	ListVersions(ctx context.Context) ([]router.Version, error)
-	GetVersion(ctx context.Context, id int64) (router.Version, error)
-	ActiveVersion(ctx context.Context) (router.Version, error)
-	Promote(ctx context.Context, id int64) error
-}
+// tableStore is what the table command needs of the store: reading
+// versions, and changing the active one with an audit entry.
+type tableStore = router.VersionChanger
 
 func tableCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("table", stderr)
@@ -69,7 +65,7 @@ func tableCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
-	t := tableCommand{st: st, out: stdout, json: *asJSON}
+	t := tableCommand{st: st, out: stdout, json: *asJSON, actor: cliActor(getenv)}
 	switch action {
 	case "list":
 		return t.list(ctx)
@@ -133,6 +129,19 @@ type tableCommand struct {
 	st   tableStore
 	out  io.Writer
 	json bool
+	// actor is who the audit names for a promotion or rollback.
+	actor string
+}
+
+// cliActor names the operator of a command in the audit: "cli:" and the
+// login name, as far as the environment tells it.
+func cliActor(getenv func(string) string) string {
+	for _, k := range []string{"SUDO_USER", "USER", "LOGNAME"} {
+		if u := getenv(k); u != "" {
+			return "cli:" + u
+		}
+	}
+	return "cli"
 }
 
 func (t tableCommand) resolve(ctx context.Context, ref string) (router.Version, error) {
@@ -257,45 +266,38 @@ func (t tableCommand) promote(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
-	return t.activate(ctx, v, "promoted")
+	c, err := router.PlanPromotion(ctx, t.st, v.ID)
+	if err != nil {
+		return err
+	}
+	return t.apply(ctx, c, "promoted")
 }
 
-// rollback promotes router.RollbackTarget of the active version.
+// rollback goes back to router.RollbackTarget of the active version.
 func (t tableCommand) rollback(ctx context.Context) error {
-	active, err := t.st.ActiveVersion(ctx)
+	c, err := router.PlanRollback(ctx, t.st)
 	if err != nil {
 		return err
 	}
-	vs, err := t.st.ListVersions(ctx)
-	if err != nil {
-		return err
-	}
-	target, err := router.RollbackTarget(active, vs)
-	if err != nil {
-		return fmt.Errorf("rollback: %w", err)
-	}
-	return t.activate(ctx, target, "rolled back to")
+	return t.apply(ctx, c, "rolled back to")
 }
 
-// activate promotes v and prints what changed against the version that
-// was active.
-func (t tableCommand) activate(ctx context.Context, v router.Version, verb string) error {
-	was, err := t.st.ActiveVersion(ctx)
-	if err != nil && router.KindOf(err) != router.KindNotFound {
-		return err
-	}
-	if err := t.st.Promote(ctx, v.ID); err != nil {
-		return err
-	}
-	if was.ID == v.ID {
-		fmt.Fprintf(t.out, "version %d is already active\n", v.ID)
+// apply carries out c through router.Apply, the one way the active
+// version changes by hand (the admin page uses it too), and prints what
+// changed against the version that was active.
+func (t tableCommand) apply(ctx context.Context, c router.Change, verb string) error {
+	if c.Noop() {
+		fmt.Fprintf(t.out, "version %d is already active\n", c.To.ID)
 		return nil
 	}
-	fmt.Fprintf(t.out, "%s version %d (was %s)\n", verb, v.ID, orDash(was.ID))
-	if was.ID == 0 {
+	if _, err := router.Apply(ctx, t.st, c, t.actor, ""); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.out, "%s version %d (was %s)\n", verb, c.To.ID, orDash(c.From.ID))
+	if c.From.ID == 0 {
 		return nil
 	}
-	return router.Diff(was, v).WriteText(t.out)
+	return c.Diff.WriteText(t.out)
 }
 
 func parentOf(v router.Version) string { return orDash(v.ParentID) }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,7 +50,7 @@ func seedVersions(t *testing.T, dbURL string) {
 
 func runTable(t *testing.T, dbURL string, args ...string) (string, error) {
 	t.Helper()
-	env := map[string]string{"DATABASE_URL": dbURL}
+	env := map[string]string{"DATABASE_URL": dbURL, "USER": "ops"}
 	var out bytes.Buffer
 	err := run(context.Background(), append([]string{"table"}, args...), func(k string) string { return env[k] }, &out, io.Discard)
 	return out.String(), err
@@ -119,6 +120,24 @@ func TestTableCommand(t *testing.T) {
 	}
 	if _, err := runTable(t, dbURL, "rollback"); err == nil || !strings.Contains(err.Error(), "version 1 has no earlier active version") {
 		t.Errorf("rollback from the first version = %v, want a refusal", err)
+	}
+	// The promotion and the rollback are audited with the operator's
+	// name; the repeated promotion, which changed nothing, is not.
+	st, err := openConfiguredStore(context.Background(), "", func(string) string { return dbURL }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	audit, err := st.Audit(context.Background(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range audit {
+		got = append(got, fmt.Sprintf("%s %d->%d %s", e.Action, e.From, e.To, e.Actor))
+	}
+	if want := []string{"rollback 3->1 cli:ops", "promote 1->3 cli:ops"}; !slices.Equal(got, want) {
+		t.Errorf("audit = %q, want %q", got, want)
 	}
 }
 

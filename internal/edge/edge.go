@@ -21,6 +21,8 @@ func Status(k router.Kind) int {
 		return http.StatusNotFound
 	case router.KindTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case router.KindConflict:
+		return http.StatusConflict
 	case router.KindUnavailable:
 		return http.StatusBadGateway
 	default:
@@ -32,7 +34,7 @@ func Status(k router.Kind) int {
 // classify it as they would OpenAI's own.
 func Type(k router.Kind) string {
 	switch k {
-	case router.KindInvalid, router.KindTooLarge, router.KindNotFound:
+	case router.KindInvalid, router.KindTooLarge, router.KindNotFound, router.KindConflict:
 		return "invalid_request_error"
 	case router.KindUnavailable:
 		return "upstream_error"

@@ -18,6 +18,7 @@ func TestStatusAndType(t *testing.T) {
 		{router.KindInvalid, http.StatusBadRequest, "invalid_request_error"},
 		{router.KindNotFound, http.StatusNotFound, "invalid_request_error"},
 		{router.KindTooLarge, http.StatusRequestEntityTooLarge, "invalid_request_error"},
+		{router.KindConflict, http.StatusConflict, "invalid_request_error"},
 		{router.KindUnavailable, http.StatusBadGateway, "upstream_error"},
 		{router.KindInternal, http.StatusInternalServerError, "server_error"},
 	}

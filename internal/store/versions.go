@@ -248,21 +248,42 @@ func retireActive(tx *gorm.DB) error {
 
 // Promote makes version id the active one and retires the version that
 // was, in one transaction. Promoting the active version changes nothing.
-// An unknown id is a router.KindNotFound error.
+// An unknown id is a router.KindNotFound error. Nothing is audited: use
+// Activate (through router.Apply) for an operator's change.
 func (s *Store) Promote(ctx context.Context, id int64) error {
-	return s.promote(ctx, id, 0)
+	_, err := s.promote(ctx, id, 0, nil)
+	return err
 }
+
+// learnerActor is who the audit names for the learner's own promotions.
+const learnerActor = "learner"
 
 // PromoteOver is Promote only while version expect is still the active
 // one: a learner that fitted its candidate against expect must not undo an
-// operator's promotion made meanwhile. Otherwise it is a router.KindInvalid
-// error and nothing changes.
+// operator's promotion made meanwhile. Otherwise it is a
+// router.KindConflict error and nothing changes. It is the learner's
+// promotion: the audit records it with actor "learner".
 func (s *Store) PromoteOver(ctx context.Context, id, expect int64) error {
-	return s.promote(ctx, id, expect)
+	_, err := s.promote(ctx, id, expect, &router.AuditEntry{Action: router.ActionPromote, From: expect, To: id, Actor: learnerActor})
+	return err
 }
 
-// promote promotes id; a non-zero expect must be the active version.
-func (s *Store) promote(ctx context.Context, id, expect int64) error {
+// Activate makes version e.To active only while version e.From is the
+// active one (zero: none is), and records e, in one transaction; a stale
+// e.From is a router.KindConflict error and nothing changes. It returns
+// e as stored. It implements router.VersionChanger.
+func (s *Store) Activate(ctx context.Context, e router.AuditEntry) (router.AuditEntry, error) {
+	return s.promote(ctx, e.To, e.From, &e)
+}
+
+var _ router.VersionChanger = (*Store)(nil)
+
+// promote promotes id. A non-zero expect must be the active version, and
+// so must "none" when audit says the change was planned from none. A
+// non-nil audit is written in the same transaction when the active
+// version changes.
+func (s *Store) promote(ctx context.Context, id, expect int64, audit *router.AuditEntry) (router.AuditEntry, error) {
+	var written router.AuditEntry
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.lockVersions(tx); err != nil {
 			return err
@@ -275,14 +296,14 @@ func (s *Store) promote(ctx context.Context, id, expect int64) error {
 		if err != nil {
 			return err
 		}
-		if expect != 0 {
+		if expect != 0 || audit != nil {
 			var active versionRow
 			err := tx.Select("id").Where("status = ?", string(router.StatusActive)).Take(&active).Error
 			if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
 			}
 			if active.ID != expect {
-				return router.Errorf(router.KindInvalid, "version", "the active version is %d, not %d: it changed since the candidate was fitted", active.ID, expect)
+				return router.Errorf(router.KindConflict, "version", "the active version is %s, not %s: it changed meanwhile", versionName(active.ID), versionName(expect))
 			}
 		}
 		if row.Status == string(router.StatusActive) {
@@ -291,12 +312,25 @@ func (s *Store) promote(ctx context.Context, id, expect int64) error {
 		if err := retireActive(tx); err != nil {
 			return err
 		}
-		return tx.Model(&versionRow{}).Where("id = ?", id).
+		err = tx.Model(&versionRow{}).Where("id = ?", id).
 			Update("status", string(router.StatusActive)).Error
+		if err != nil || audit == nil {
+			return err
+		}
+		written, err = insertAudit(tx, *audit, s.now())
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("promote version %d: %w", id, err)
+		return router.AuditEntry{}, fmt.Errorf("promote version %d: %w", id, err)
 	}
 	s.log.Info("routing-table version promoted", "version", id)
-	return nil
+	return written, nil
+}
+
+// versionName is "v7", or "none" for zero.
+func versionName(id int64) string {
+	if id == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("v%d", id)
 }

@@ -292,8 +292,8 @@ func TestPromoteOver(t *testing.T) {
 			t.Fatal(err)
 		}
 		err := s.PromoteOver(ctx, 3, 1) // the learner, fitted against v1
-		if router.KindOf(err) != router.KindInvalid {
-			t.Errorf("PromoteOver(3, expect 1) with v2 active = %v, want an invalid error", err)
+		if router.KindOf(err) != router.KindConflict {
+			t.Errorf("PromoteOver(3, expect 1) with v2 active = %v, want a conflict error", err)
 		}
 		if got := statuses(t, s); got[2] != router.StatusActive || got[3] != router.StatusCandidate {
 			t.Errorf("statuses = %v, want v2 still active and v3 a candidate", got)
