@@ -198,6 +198,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Router:         svc,
 		Spend:          st,
 		Feedback:       st,
+		StoreOutage:    dbOutage,
 		Records:        rec,
 		Pending:        rec, // feedback may beat its request's row to the database
 		Metrics:        mx.Handler(),

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -28,6 +29,15 @@ type Buffer interface {
 	Buffered(id string) bool
 }
 
+// OutageReporter follows a dependency's health from the outcome of each
+// operation on it; *outage.Tracker implements it.
+type OutageReporter interface {
+	// Fail reports a failed operation op.
+	Fail(op string, err error)
+	// OK reports a successful one.
+	OK()
+}
+
 // Feedback timing defaults.
 const (
 	// defaultFeedbackGrace is how long feedback for an id nobody knows
@@ -37,6 +47,9 @@ const (
 	defaultFeedbackGrace = 600 * time.Millisecond
 	feedbackPoll         = 40 * time.Millisecond
 	maxIDLen             = 128
+	// storeRetryAfter is the Retry-After of feedback refused while the
+	// database is unreachable: about the recorder's pace of retrying.
+	storeRetryAfter = "5"
 )
 
 type feedbackRequest struct {
@@ -76,7 +89,7 @@ func (s *Server) feedback(c *gin.Context) {
 	ctx := c.Request.Context()
 	known, err := s.knownRequest(ctx, o.RequestID)
 	if err != nil {
-		s.fail(c, err)
+		s.storeFail(c, err)
 		return
 	}
 	if !known {
@@ -84,10 +97,38 @@ func (s *Server) feedback(c *gin.Context) {
 		return
 	}
 	if err := s.opts.Feedback.PutOutcome(ctx, o); err != nil {
+		s.storeFail(c, err)
+		return
+	}
+	if s.opts.StoreOutage != nil {
+		s.opts.StoreOutage.OK()
+	}
+	c.JSON(http.StatusOK, feedbackResponse{ID: o.RequestID, Score: o.Score, Source: o.Source})
+}
+
+// storeFail answers feedback the store could not take. A domain error
+// (a malformed outcome, a cancelled request) is answered as such; any
+// other is the database being unreachable or failing: a 503 with
+// Retry-After, which OpenAI SDKs and plain clients retry, because the
+// feedback is not kept anywhere else. (Accepting it into a buffer would
+// answer 200 for feedback that a restart during the outage loses, and
+// for ids that may not exist.) The failure goes to the outage tracker,
+// which logs an outage once, not once per request.
+func (s *Server) storeFail(c *gin.Context, err error) {
+	var de *router.Error
+	if errors.As(err, &de) || shuttingDown(c) || c.Request.Context().Err() != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, feedbackResponse{ID: o.RequestID, Score: o.Score, Source: o.Source})
+	if s.opts.StoreOutage != nil {
+		s.opts.StoreOutage.Fail("feedback", err)
+	} else {
+		s.log.Error("feedback: store failed", "err", err)
+	}
+	c.Header("Retry-After", storeRetryAfter)
+	c.Header("x-should-retry", "true")
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable,
+		errorBody("feedback cannot be stored while the database is unavailable; retry later", "server_error", "", "database_unavailable"))
 }
 
 func (s *Server) weights() router.OutcomeWeights {

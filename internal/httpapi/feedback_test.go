@@ -213,3 +213,73 @@ func TestFeedbackRouteNeedsStore(t *testing.T) {
 		t.Errorf("POST /feedback without a store: %d %v, want 404", code, body)
 	}
 }
+
+// downStore is a database that is unreachable for lookups (or only for
+// writes), as during an outage.
+type downStore struct{ lookupsWork bool }
+
+func (d downStore) HasRequest(ctx context.Context, id string) (bool, error) {
+	if d.lookupsWork {
+		return true, nil
+	}
+	return false, fmt.Errorf("look up request %s: dial tcp 127.0.0.1:5432: connect: connection refused", id)
+}
+
+func (d downStore) PutOutcome(ctx context.Context, o router.Outcome) error {
+	return fmt.Errorf("put outcome: write tcp: broken pipe")
+}
+
+// outageCount counts the failures and successes reported to it.
+type outageCount struct {
+	mu       sync.Mutex
+	fails    int
+	lastOp   string
+	recovers int
+}
+
+func (o *outageCount) Fail(op string, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.fails++
+	o.lastOp = op
+}
+
+func (o *outageCount) OK() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.recovers++
+}
+
+// TestFeedbackDatabaseDown: feedback while the database is unreachable
+// is a 503 the client can retry (Retry-After, x-should-retry: true,
+// code database_unavailable), not a 500, and the failure goes to the
+// outage tracker (one line per outage) rather than a log line per call.
+func TestFeedbackDatabaseDown(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		st   downStore
+	}{
+		{"lookup fails", downStore{}},
+		{"write fails", downStore{lookupsWork: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			oc := &outageCount{}
+			s := New(Options{Router: &echoRouter{}, Spend: fixedSpend{}, Feedback: tt.st, FeedbackGrace: -1, StoreOutage: oc})
+			ts := httptest.NewServer(s.Handler())
+			defer ts.Close()
+			code, body, hdr := do(t, "POST", ts.URL+"/feedback", `{"id":"req_a","success":true}`)
+			e, _ := body["error"].(map[string]any)
+			if code != 503 || hdr.Get("Retry-After") == "" || hdr.Get("x-should-retry") != "true" || e["code"] != "database_unavailable" {
+				t.Errorf("feedback with the database down = %d %v %v, want 503 database_unavailable with Retry-After", code, hdr, body)
+			}
+			if msg, _ := e["message"].(string); strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "tcp") {
+				t.Errorf("message %q leaks the driver's error", msg)
+			}
+			oc.mu.Lock()
+			defer oc.mu.Unlock()
+			if oc.fails != 1 || oc.lastOp != "feedback" {
+				t.Errorf("outage tracker told %d failures (last %q), want 1 of feedback", oc.fails, oc.lastOp)
+			}
+		})
+	}
+}

@@ -49,6 +49,10 @@ type Options struct {
 	// Pending knows the requests this process recorded whose rows are
 	// not written yet: the recorder (optional).
 	Pending Buffer
+	// StoreOutage is told of the store's failures and successes on the
+	// feedback path, so a database outage is the tracker's few lines
+	// rather than one per request (optional; *outage.Tracker).
+	StoreOutage OutageReporter
 	// FeedbackGrace is how long feedback for an unknown id waits for its
 	// request to be written before it is a 404; zero means 600ms,
 	// negative means no wait.
