@@ -107,6 +107,12 @@ type LabeledVerdict struct {
 type Verdict struct {
 	Promote bool   `json:"promote"`
 	Reason  string `json:"reason"`
+	// Cause is which of the gate's rules decided (one of the Cause
+	// constants); Explain reads it.
+	Cause string `json:"cause"`
+	// Tolerance and MinSamples are the options the gate judged with.
+	Tolerance  float64 `json:"tolerance"`
+	MinSamples int     `json:"min_samples"`
 	// Active and Candidate are traffic-weighted totals over the buckets
 	// that count and the unchanged ones.
 	Active    Estimate        `json:"active"`
@@ -199,7 +205,7 @@ func Gate(active, candidate router.Table, logged []Logged, labeled LabeledSet, o
 		return e
 	}
 
-	var v Verdict
+	v := Verdict{Tolerance: opts.Tolerance, MinSamples: opts.MinSamples}
 	names := make([]string, 0, len(buckets))
 	for name := range buckets {
 		names = append(names, name)
@@ -262,16 +268,25 @@ func Gate(active, candidate router.Table, logged []Logged, labeled LabeledSet, o
 			parts = append(parts, fmt.Sprintf("the margin is too wide to rule out a drop of more than %.3f in %s", opts.Tolerance, strings.Join(unsure, "; ")))
 		}
 		v.Reason = strings.Join(parts, "; ")
+		v.Cause = CauseDrops
+		if len(blocks) == 0 {
+			v.Cause = CauseMargin
+		}
 	case v.Labeled != nil && v.Labeled.Candidate.Quality < v.Labeled.Active.Quality-opts.Tolerance-1e-12:
 		v.Reason = fmt.Sprintf("labeled dataset: quality drops more than %.3f: %s", opts.Tolerance, compare(v.Labeled.Active, v.Labeled.Candidate))
+		v.Cause = CauseLabeledQuality
 	case changed == 0:
 		v.Reason = fmt.Sprintf("not enough evidence: no bucket whose first choice changes has %d logged requests for both choices", opts.MinSamples)
+		v.Cause = CauseEvidence
 	case totC.rises(totA):
 		v.Reason = "cost per success rises: " + compare(v.Active, v.Candidate)
+		v.Cause = CauseCost
 	case v.Labeled != nil && v.Labeled.Candidate.cost*v.Labeled.Active.Quality > v.Labeled.Active.cost*v.Labeled.Candidate.Quality*(1+1e-9):
 		v.Reason = "labeled dataset: cost per success rises: " + compare(v.Labeled.Active, v.Labeled.Candidate)
+		v.Cause = CauseLabeledCost
 	default:
 		v.Promote = true
+		v.Cause = CausePromoted
 		v.Reason = fmt.Sprintf("%d changed buckets with evidence: %s", changed, compare(v.Active, v.Candidate))
 		if v.Labeled != nil {
 			v.Reason += "; labeled dataset: " + compare(v.Labeled.Active, v.Labeled.Candidate)

@@ -288,6 +288,10 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	} else {
 		cand.Note = "kept as candidate: " + rep.Reason
 	}
+	// The verdict in a sentence goes with the version, so its diff can
+	// say why after the run's report is gone.
+	cand.Provenance.Gate = v.Explain()
+	diff = router.Diff(active, cand)
 	rep.Status = RunKept
 	if v.Promote {
 		rep.Status = RunPromoted

@@ -267,6 +267,14 @@ func TestJobKeepsRefusedCandidate(t *testing.T) {
 	if !strings.Contains(vs[1].Note, "quality drops") || !strings.Contains(vs[1].Note, "simple") {
 		t.Errorf("v2 note = %q, want the bucket whose quality drops", vs[1].Note)
 	}
+	// The stored version says why in one sentence, and its diff from
+	// its parent carries it.
+	if g := vs[1].Provenance.Gate; !strings.HasPrefix(g, "Kept: in simple quality would drop") {
+		t.Errorf("v2 gate sentence = %q, want the dropping bucket", g)
+	}
+	if why := router.Diff(vs[0], vs[1]).Why; why != vs[1].Provenance.Gate {
+		t.Errorf("diff v1 -> v2 why = %q, want the gate's sentence", why)
+	}
 	// Refused again on the same table: no second candidate.
 	rep, err = j.Run(context.Background(), false)
 	if err != nil || rep.Status != RunUnchanged || len(st.snapshot()) != 2 {
@@ -288,6 +296,9 @@ func TestJobDryRunWritesNothing(t *testing.T) {
 	}
 	if n := len(st.snapshot()); n != 1 {
 		t.Errorf("versions after a dry run = %d, want 1", n)
+	}
+	if rep.Diff == nil || !strings.HasPrefix(rep.Diff.Why, "Promoted: in simple") {
+		t.Errorf("dry run diff = %+v, want why the gate would promote", rep.Diff)
 	}
 }
 

@@ -20,6 +20,9 @@ type TableDiff struct {
 	// Policy is the change in the local model and the per-prompt policy;
 	// nil when neither version has either.
 	Policy *PolicyDiff `json:"policy,omitempty"`
+	// Why is the learner's gate's decision about To, in one sentence,
+	// when From is the version it was judged against (To's parent).
+	Why string `json:"why,omitempty"`
 }
 
 // Changed returns the buckets whose candidates differ.
@@ -104,6 +107,9 @@ func Diff(a, b Version) TableDiff {
 		d.Buckets = append(d.Buckets, bd)
 	}
 	d.Policy = diffPolicy(a, b)
+	if a.ID == b.ParentID {
+		d.Why = b.Provenance.Gate
+	}
 	return d
 }
 
@@ -225,6 +231,9 @@ func (d TableDiff) WriteText(w io.Writer) error {
 		policy = "; per-prompt policy changed"
 	}
 	fmt.Fprintf(tw, "routing table v%d -> v%d: %d of %d buckets changed%s\n", d.From, d.To, len(changed), len(d.Buckets), policy)
+	if d.Why != "" {
+		fmt.Fprintf(tw, "why: %s\n", d.Why)
+	}
 	for _, b := range changed {
 		fmt.Fprintf(tw, "\n%s\n", b.Bucket)
 		fmt.Fprintf(tw, "  before:\t%s%s\n", chain(b.Before), inherited(b.BeforeFrom))

@@ -160,6 +160,10 @@ type Provenance struct {
 	// when the version has none. Its training figures are in Params
 	// under "local_*" names.
 	LocalModel string `json:"local_model,omitempty"`
+	// Gate is the learner's gate's decision about the version, in one
+	// sentence with the estimates and margins it rested on
+	// (learner.Verdict.Explain); empty for versions it did not judge.
+	Gate string `json:"gate,omitempty"`
 }
 
 // ModelStat is the evidence about one model in one bucket.

@@ -70,7 +70,8 @@ func newFake() *fakeData {
 				Table: router.Table{"simple": {"gpt-4o-mini", "llama-3.1-8b-instant"}, "complex": {"gpt-4o"}},
 				Provenance: router.Provenance{Samples: 120, Stats: map[string]map[string]router.ModelStat{
 					"simple": {"gpt-4o-mini": {Samples: 60, SuccessRate: 0.95, MeanCost: 40}, "llama-3.1-8b-instant": {Samples: 60, SuccessRate: 0.7, MeanCost: 5}},
-				}, Params: map[string]float64{"target": 0.9}, LocalModel: "0123456789abcdef0123"},
+				}, Params: map[string]float64{"target": 0.9}, LocalModel: "0123456789abcdef0123",
+					Gate: "Kept: in simple the estimate rises from 0.700 to 0.950, but its margin of ±0.300 (llama-3.1-8b-instant n=60 vs gpt-4o-mini n=60) is too wide to rule out a drop of more than 0.010."},
 				Policy: &router.PromptPolicy{Models: []string{"llama-3.1-8b-instant", "gpt-4o-mini", "gpt-4o"}, Point: router.OperatingPoint{
 					Rule: router.RuleGap, Param: 0.12, KeepQuality: 0.95, Baseline: "gpt-4o", QualityShare: 0.962, CostShare: 0.41, Margin: 0.012, Samples: 800}}},
 			{ID: 1, Status: router.StatusRetired, Source: "config", CreatedAt: created.Add(-time.Hour),
