@@ -15,7 +15,7 @@ type countingClassifier struct {
 	c Complexity
 }
 
-func (c *countingClassifier) Classify(ctx context.Context, prompt string) (Analysis, error) {
+func (c *countingClassifier) Classify(ctx context.Context, prompt Prompt) (Analysis, error) {
 	c.n.Add(1)
 	return Analysis{Complexity: c.c, Tier: TierHeuristic}, nil
 }

@@ -119,14 +119,15 @@ func policyCosts(names []string, models Catalog) []float64 {
 	return costs
 }
 
-// policyOrder asks the predictor and returns the policy's candidates and
-// the local answer, or ok false when the table must decide: no policy
-// in use, a failed prediction, or no model the policy can send to.
-func (r *routing) policyOrder(ctx context.Context, prompt string, log *slog.Logger) (order []string, pred PromptPrediction, ok bool) {
+// policyOrder asks the predictor about text, the normalised prompt, and
+// returns the policy's candidates and the local answer, or ok false when
+// the table must decide: no policy in use, a failed prediction, or no
+// model the policy can send to.
+func (r *routing) policyOrder(ctx context.Context, text string, log *slog.Logger) (order []string, pred PromptPrediction, ok bool) {
 	if r.picker == nil {
 		return nil, PromptPrediction{}, false
 	}
-	pred, err := r.predictor.Predict(ctx, NormalizePrompt(prompt))
+	pred, err := r.predictor.Predict(ctx, text)
 	if err != nil {
 		log.Warn("local prediction failed; the bucket table routes", "version", r.version.ID, "err", err)
 		return nil, PromptPrediction{}, false

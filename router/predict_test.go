@@ -40,7 +40,7 @@ type answerSeer struct {
 	none int
 }
 
-func (a *answerSeer) Classify(ctx context.Context, prompt string) (Analysis, error) {
+func (a *answerSeer) Classify(ctx context.Context, prompt Prompt) (Analysis, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	la, ok := LocalAnswerFrom(ctx)

@@ -43,11 +43,29 @@ func EstimateTokens(msgs []Message) int {
 // low-detail image, the least any image costs there.
 const imageTokens = 85
 
+// Prompt is a request's prompt prepared once, where the request path
+// starts (PreparePrompt): the text as the client sent it, what an LLM
+// classifier and the heuristic read; its normalised form, what the local
+// model reads and kept prompts store; and that form's hash, the
+// classification cache's key and the records' prompt_hash. Carrying it
+// along keeps those from drifting apart and the prompt from being
+// normalised and hashed again at every step.
+type Prompt struct {
+	Raw  string
+	Text string // NormalizePrompt(Raw)
+	Hash string // hex SHA-256 of Text
+}
+
+// PreparePrompt normalises and hashes raw.
+func PreparePrompt(raw string) Prompt {
+	text := NormalizePrompt(raw)
+	return Prompt{Raw: raw, Text: text, Hash: hashNormalized(text)}
+}
+
 // NormalizePrompt folds case and runs of white space, so prompts that
 // differ only in those share a cache entry and a hash. It runs on every
-// routed request (twice with a per-prompt policy: the local model's
-// input and the cache key), so ASCII, most of any prompt, takes a byte
-// path; other runes fold as unicode does.
+// routed request (once: PreparePrompt), so ASCII, most of any prompt,
+// takes a byte path; other runes fold as unicode does.
 func NormalizePrompt(p string) string {
 	b := make([]byte, 0, len(p))
 	space := false
@@ -85,9 +103,13 @@ func NormalizePrompt(p string) string {
 }
 
 // HashPrompt is the hex SHA-256 of the normalised prompt: what records
-// and the classification cache keep instead of the text.
-func HashPrompt(p string) string {
-	sum := sha256.Sum256([]byte(NormalizePrompt(p)))
+// and the classification cache keep instead of the text
+// (PreparePrompt(p).Hash, for callers outside the request path).
+func HashPrompt(p string) string { return hashNormalized(NormalizePrompt(p)) }
+
+// hashNormalized hashes text already normalised.
+func hashNormalized(text string) string {
+	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
 }
 

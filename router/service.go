@@ -60,11 +60,13 @@ type Completer interface {
 	Complete(ctx context.Context, call Call) (Reply, error)
 }
 
-// Classifier analyses a prompt. Implementations answer even when their
-// preferred tier fails (falling back and saying so in Analysis.Fallback);
-// they return an error only when ctx is done.
+// Classifier analyses a prompt, prepared once by the service
+// (PreparePrompt): its Hash is the cache key, its Text what a local
+// model reads, its Raw what an LLM reads. Implementations answer even
+// when their preferred tier fails (falling back and saying so in
+// Analysis.Fallback); they return an error only when ctx is done.
 type Classifier interface {
-	Classify(ctx context.Context, prompt string) (Analysis, error)
+	Classify(ctx context.Context, prompt Prompt) (Analysis, error)
 }
 
 // Recorder keeps request records. Record must not block for the database:
@@ -311,7 +313,7 @@ func (s *Service) Serve(ctx context.Context, req Request) (Result, error) {
 // call: validation, classification and the candidate models in order.
 type plan struct {
 	start        time.Time
-	prompt       string
+	prompt       Prompt // normalised and hashed once, here
 	candidates   []string
 	promptTokens int
 	tried        []string // candidates actually called, in order
@@ -325,7 +327,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 	if strings.TrimSpace(LastUserPrompt(req.Messages)) == "" && !HasImages(req.Messages) {
 		return p, Errorf(KindInvalid, "prompt", "must not be empty")
 	}
-	p.prompt = ClassifyPrompt(req.Messages, req.Options)
+	p.prompt = PreparePrompt(ClassifyPrompt(req.Messages, req.Options))
 	r := s.routing.Load()
 	p.res.TableVersion = r.version.ID
 	// A prompt no model can take is the caller's mistake, told before any
@@ -341,7 +343,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 		// prompt orders the candidates and is the classifier's local
 		// answer; the classifier only adds its caches (and, for a
 		// sampled share, the LLM's label).
-		order, pred, byPolicy := r.policyOrder(ctx, p.prompt, s.log)
+		order, pred, byPolicy := r.policyOrder(ctx, p.prompt.Text, s.log)
 		cctx := ctx
 		if byPolicy {
 			cctx = WithLocalAnswer(ctx, LocalAnswer{
@@ -457,12 +459,12 @@ func (s *Service) keep(ctx context.Context, req Request, p *plan, reply Reply, e
 	return p.res, nil
 }
 
-func (s *Service) record(req Request, prompt string, res Result, reply Reply, err error, start time.Time) Record {
+func (s *Service) record(req Request, prompt Prompt, res Result, reply Reply, err error, start time.Time) Record {
 	rec := Record{
 		ID:               res.ID,
 		Time:             start.UTC(),
 		Endpoint:         req.Endpoint,
-		PromptHash:       HashPrompt(prompt),
+		PromptHash:       prompt.Hash,
 		Analysis:         res.Analysis,
 		Complexity:       res.Analysis.Complexity,
 		Category:         res.Analysis.Category,

@@ -27,7 +27,7 @@ func (s *scripted) Complete(ctx context.Context, call Call) (Reply, error) {
 
 type fixedClassifier Complexity
 
-func (f fixedClassifier) Classify(ctx context.Context, prompt string) (Analysis, error) {
+func (f fixedClassifier) Classify(ctx context.Context, prompt Prompt) (Analysis, error) {
 	return Analysis{Complexity: Complexity(f), EstimatedTokens: 50, Tier: TierHeuristic}, nil
 }
 
@@ -263,5 +263,49 @@ func TestTableCandidates(t *testing.T) {
 		if err := bad.Validate(testModels); err == nil {
 			t.Errorf("Validate(%v) = nil, want an error", bad)
 		}
+	}
+}
+
+// promptSeer is a Classifier that keeps the prompts it was handed.
+type promptSeer struct {
+	mu   sync.Mutex
+	seen []Prompt
+}
+
+func (c *promptSeer) Classify(ctx context.Context, p Prompt) (Analysis, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen = append(c.seen, p)
+	return Analysis{Complexity: Simple, Tier: TierHeuristic}, nil
+}
+
+// The prompt is prepared once per request and carried along: the
+// classifier gets the raw text with its normalised form and hash, the
+// local model that normalised form, and the record that hash (issue 10,
+// item 6). A mixed-case, multi-space prompt would show any step that
+// normalised or hashed on its own differently.
+func TestServePreparesPromptOnce(t *testing.T) {
+	const raw = "  Prove   THAT\tIt  Holds \n"
+	want := Prompt{Raw: raw, Text: "prove that it holds", Hash: HashPrompt(raw)}
+	if got := PreparePrompt(raw); got != want {
+		t.Fatalf("PreparePrompt(%q) = %+v, want %+v", raw, got, want)
+	}
+	cls := &promptSeer{}
+	svc, rec := newTestService(t, &scripted{}, cls)
+	pred := &fakePredictor{success: []float64{0.5, 0.88, 0.9}}
+	if err := svc.Activate(Version{ID: 9, Table: testTable, Policy: testPolicy}, pred); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Serve(context.Background(), Request{Messages: userMsg(raw)}); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if len(cls.seen) != 1 || cls.seen[0] != want {
+		t.Errorf("classifier saw %+v, want %+v", cls.seen, want)
+	}
+	if len(pred.prompts) != 1 || pred.prompts[0] != want.Text {
+		t.Errorf("predictor saw %q, want %q", pred.prompts, want.Text)
+	}
+	if len(rec.recs) != 1 || rec.recs[0].PromptHash != want.Hash {
+		t.Errorf("recorded prompt hash %v, want %s", rec.recs, want.Hash)
 	}
 }

@@ -175,7 +175,7 @@ func seedBrowserStore(ctx context.Context, t *testing.T, st *store.Store, now ti
 	rec := router.Record{ID: "req_1", Time: now, Complexity: router.Simple, Model: "gpt-4o-mini", PromptHash: router.HashPrompt(xssNote),
 		Cost: 1234, BaselineCost: 10000, Status: router.OutcomeOK, TableVersion: v2.ID, Propensity: 1,
 		Attempts: []router.Attempt{{Model: "gpt-4o-mini", Provider: "openai", Status: router.OutcomeOK, LatencyMS: 640, Cost: 1234}}}
-	if err := st.KeepPrompts(ctx, []string{xssNote}, now); err != nil {
+	if err := st.KeepPrompts(ctx, []router.Prompt{router.PreparePrompt(xssNote)}, now); err != nil {
 		t.Fatalf("keep prompt: %v", err)
 	}
 	if err := st.InsertRequests(ctx, []router.Record{rec}); err != nil {

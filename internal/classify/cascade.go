@@ -181,10 +181,12 @@ func (c *Cascade) SetLocal(l Local) {
 }
 
 // Classify returns the analysis of prompt from the cheapest tier that has
-// one. It returns an error only when ctx is done before an answer is
-// ready; the classification itself carries on for other callers.
-func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis, error) {
-	key := router.HashPrompt(prompt)
+// one: the caches by prompt.Hash, the local tier reading prompt.Text, the
+// LLM and the heuristic prompt.Raw. It returns an error only when ctx is
+// done before an answer is ready; the classification itself carries on
+// for other callers.
+func (c *Cascade) Classify(ctx context.Context, prompt router.Prompt) (router.Analysis, error) {
+	key := prompt.Hash
 	if a, ok := c.mem.get(key); ok {
 		c.memoryHits.Add(1)
 		return fromCache(a), nil
@@ -211,7 +213,7 @@ func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis,
 
 	// The local tier answers alone when it is sure; its less confident
 	// answer is kept as the fallback should the LLM fail.
-	local, sure := c.askLocal(ctx, h, key, prompt)
+	local, sure := c.askLocal(ctx, h, prompt)
 	if sure {
 		c.localHits.Add(1)
 		remember(local)
@@ -220,7 +222,7 @@ func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis,
 	if c.llm == nil {
 		a := local
 		if a.Tier != router.TierLocal {
-			a = c.heuristic.Analyze(prompt)
+			a = c.heuristic.Analyze(prompt.Raw)
 		}
 		remember(a)
 		return a, nil
@@ -241,7 +243,7 @@ func (c *Cascade) Classify(ctx context.Context, prompt string) (router.Analysis,
 		c.flights[key] = f
 		// Detached from ctx so that one caller going away does not fail
 		// the others waiting on the same flight; bounded by c.timeout.
-		go c.fly(context.WithoutCancel(ctx), key, prompt, local, f)
+		go c.fly(context.WithoutCancel(ctx), key, prompt.Raw, local, f)
 	}
 	c.mu.Unlock()
 
@@ -331,7 +333,7 @@ func (c *Cascade) resolve(ctx context.Context, key, prompt string, local router.
 // gave an answer with some confidence (a model trained on too little data
 // reports none), which is then the fallback if the LLM fails. The model
 // reads the normalised prompt, the text it was trained on.
-func (c *Cascade) askLocal(ctx context.Context, h *localHolder, key, prompt string) (a router.Analysis, sure bool) {
+func (c *Cascade) askLocal(ctx context.Context, h *localHolder, prompt router.Prompt) (a router.Analysis, sure bool) {
 	var conf float64
 	var err error
 	if la, ok := router.LocalAnswerFrom(ctx); ok {
@@ -343,7 +345,7 @@ func (c *Cascade) askLocal(ctx context.Context, h *localHolder, key, prompt stri
 			conf = 1
 		}
 	} else if h.l != nil {
-		a, conf, err = h.l.Predict(ctx, router.NormalizePrompt(prompt))
+		a, conf, err = h.l.Predict(ctx, prompt.Text)
 	} else {
 		return router.Analysis{}, false
 	}
@@ -351,7 +353,7 @@ func (c *Cascade) askLocal(ctx context.Context, h *localHolder, key, prompt stri
 		err = a.Validate()
 	}
 	if err != nil {
-		c.log.Warn("local classification failed, ignoring", "err", err, "prompt_hash", key[:12])
+		c.log.Warn("local classification failed, ignoring", "err", err, "prompt_hash", prompt.Hash[:12])
 		return router.Analysis{}, false
 	}
 	a.Tier, a.Fallback = router.TierLocal, ""

@@ -59,7 +59,7 @@ func TestCascadeLocalTier(t *testing.T) {
 				opts.LLM = NewLLM(srv.client(), "classifier-test", LLMOptions{})
 			}
 			c := NewCascade(opts)
-			got, err := c.Classify(context.Background(), prompt)
+			got, err := c.Classify(context.Background(), router.PreparePrompt(prompt))
 			if err != nil {
 				t.Fatalf("Classify: %v", err)
 			}
@@ -93,7 +93,7 @@ func TestCascadeLocalRememberedPerModel(t *testing.T) {
 	ctx := context.Background()
 	const prompt = "Name a prime number."
 	for range 2 {
-		if got, err := c.Classify(ctx, prompt); err != nil || got.Tier != router.TierLocal || got.Complexity != router.Simple {
+		if got, err := c.Classify(ctx, router.PreparePrompt(prompt)); err != nil || got.Tier != router.TierLocal || got.Complexity != router.Simple {
 			t.Fatalf("Classify() = %+v, %v; want the local tier's answer", got, err)
 		}
 	}
@@ -107,14 +107,14 @@ func TestCascadeLocalRememberedPerModel(t *testing.T) {
 	// A retrained model is asked afresh.
 	retrained := &fakeLocal{complexity: router.Complex, confidence: 0.9}
 	c.SetLocal(retrained)
-	if got, err := c.Classify(ctx, prompt); err != nil || got.Complexity != router.Complex || retrained.calls.Load() != 1 {
+	if got, err := c.Classify(ctx, router.PreparePrompt(prompt)); err != nil || got.Complexity != router.Complex || retrained.calls.Load() != 1 {
 		t.Errorf("after SetLocal: Classify() = %+v, %v, retrained model asked %d times; want its answer", got, err, retrained.calls.Load())
 	}
 
 	// Without a local tier the LLM answers, and is cached.
 	c.SetLocal(nil)
 	for range 2 {
-		if _, err := c.Classify(ctx, prompt); err != nil {
+		if _, err := c.Classify(ctx, router.PreparePrompt(prompt)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -124,7 +124,7 @@ func TestCascadeLocalRememberedPerModel(t *testing.T) {
 
 	// A cached LLM answer wins over the local tier.
 	c.SetLocal(sure)
-	got, err := c.Classify(ctx, prompt)
+	got, err := c.Classify(ctx, router.PreparePrompt(prompt))
 	if err != nil || got.Tier != router.TierCache {
 		t.Errorf("Classify() = %+v, %v; want the cached LLM answer", got, err)
 	}
@@ -146,7 +146,7 @@ func TestCascadeNoStoreReadWithoutLLMCall(t *testing.T) {
 	noLLM := NewCascade(CascadeOptions{Store: st})
 	for i := range 5 {
 		for _, cc := range []*Cascade{c, noLLM} {
-			if _, err := cc.Classify(ctx, fmt.Sprintf("new prompt %d", i)); err != nil {
+			if _, err := cc.Classify(ctx, router.PreparePrompt(fmt.Sprintf("new prompt %d", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -156,7 +156,7 @@ func TestCascadeNoStoreReadWithoutLLMCall(t *testing.T) {
 	}
 
 	unsure := NewCascade(CascadeOptions{Store: st, Local: &fakeLocal{complexity: router.Simple, confidence: 0.2}, LLM: NewLLM(srv.client(), "m", LLMOptions{})})
-	if got, err := unsure.Classify(ctx, "a prompt the local tier is unsure of"); err != nil || got.Tier != router.TierLLM {
+	if got, err := unsure.Classify(ctx, router.PreparePrompt("a prompt the local tier is unsure of")); err != nil || got.Tier != router.TierLLM {
 		t.Fatalf("unsure local: Classify() = %+v, %v; want the LLM's answer", got, err)
 	}
 	if got := st.gets.Load(); got != 1 {

@@ -50,7 +50,7 @@ func TestCascadeLLMAnswer(t *testing.T) {
 	srv := newFakeLLM(t, toolCall(validArgs))
 	c := newCascade(srv, nil, nil)
 
-	got, err := c.Classify(context.Background(), "Write a function that sums a list.")
+	got, err := c.Classify(context.Background(), router.PreparePrompt("Write a function that sums a list."))
 	if err != nil {
 		t.Fatalf("Classify: %v", err)
 	}
@@ -81,7 +81,7 @@ func TestCascadeFallsBackToHeuristic(t *testing.T) {
 			logs := &syncBuffer{}
 			c := newCascade(srv, nil, logs)
 
-			got, err := c.Classify(context.Background(), prompt)
+			got, err := c.Classify(context.Background(), router.PreparePrompt(prompt))
 			if err != nil {
 				t.Fatalf("Classify: %v", err)
 			}
@@ -96,7 +96,7 @@ func TestCascadeFallsBackToHeuristic(t *testing.T) {
 			assertNoSecrets(t, logs.String(), srv.URL)
 
 			// A fallback is not cached: the next call asks the LLM again.
-			if _, err := c.Classify(context.Background(), prompt); err != nil {
+			if _, err := c.Classify(context.Background(), router.PreparePrompt(prompt)); err != nil {
 				t.Fatalf("second Classify: %v", err)
 			}
 			if got := srv.requests.Load(); got != 2 {
@@ -114,14 +114,14 @@ func TestCascadeCachesLLMAnswer(t *testing.T) {
 	store := newMemStore()
 	c := newCascade(srv, store, nil)
 
-	first, err := c.Classify(context.Background(), "Write a function that sums a list.")
+	first, err := c.Classify(context.Background(), router.PreparePrompt("Write a function that sums a list."))
 	if err != nil {
 		t.Fatalf("Classify: %v", err)
 	}
 	want := first
 	want.Tier = router.TierCache
 	for _, p := range []string{"Write a function that sums a list.", "  write a FUNCTION that\n\tsums a list.  "} {
-		got, err := c.Classify(context.Background(), p)
+		got, err := c.Classify(context.Background(), router.PreparePrompt(p))
 		if err != nil {
 			t.Fatalf("Classify(%q): %v", p, err)
 		}
@@ -159,7 +159,9 @@ func TestCascadeDedupsConcurrentPrompts(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { results[i], errs[i] = c.Classify(context.Background(), "What is a monad?") })
+		wg.Go(func() {
+			results[i], errs[i] = c.Classify(context.Background(), router.PreparePrompt("What is a monad?"))
+		})
 	}
 	// Hold the one request until every caller has joined it.
 	waitFor(t, func() bool { return c.Stats().Shared == n-1 })
@@ -194,7 +196,7 @@ func TestCascadeCallerCancelKeepsFlight(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Classify(ctx, "Explain monads.")
+		_, err := c.Classify(ctx, router.PreparePrompt("Explain monads."))
 		done <- err
 	}()
 	waitFor(t, func() bool { return srv.requests.Load() == 1 })
@@ -204,7 +206,7 @@ func TestCascadeCallerCancelKeepsFlight(t *testing.T) {
 	}
 
 	unblock()
-	got, err := c.Classify(context.Background(), "Explain monads.")
+	got, err := c.Classify(context.Background(), router.PreparePrompt("Explain monads."))
 	if err != nil {
 		t.Fatalf("second Classify: %v", err)
 	}
@@ -221,7 +223,7 @@ func TestCascadeDoneContext(t *testing.T) {
 	c := newCascade(srv, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.Classify(ctx, "hi"); !errors.Is(err, context.Canceled) {
+	if _, err := c.Classify(ctx, router.PreparePrompt("hi")); !errors.Is(err, context.Canceled) {
 		t.Errorf("Classify(done ctx) error = %v, want context.Canceled", err)
 	}
 	if got := srv.requests.Load(); got != 0 {
@@ -240,7 +242,7 @@ func TestCascadePersistentStoreHit(t *testing.T) {
 	c := newCascade(srv, store, nil) // fresh: empty memory
 
 	for range 2 {
-		got, err := c.Classify(context.Background(), prompt)
+		got, err := c.Classify(context.Background(), router.PreparePrompt(prompt))
 		if err != nil {
 			t.Fatalf("Classify: %v", err)
 		}
@@ -268,7 +270,7 @@ func TestCascadeIgnoresStoreErrors(t *testing.T) {
 	logs := &syncBuffer{}
 	c := newCascade(srv, store, logs)
 
-	got, err := c.Classify(context.Background(), "Write a function that sums a list.")
+	got, err := c.Classify(context.Background(), router.PreparePrompt("Write a function that sums a list."))
 	if err != nil {
 		t.Fatalf("Classify: %v", err)
 	}
@@ -287,7 +289,7 @@ func TestCascadeWithoutLLM(t *testing.T) {
 	c := NewCascade(CascadeOptions{})
 	const prompt = "Why is the sky blue?"
 	for range 2 {
-		got, err := c.Classify(context.Background(), prompt)
+		got, err := c.Classify(context.Background(), router.PreparePrompt(prompt))
 		if err != nil {
 			t.Fatalf("Classify: %v", err)
 		}
@@ -311,7 +313,7 @@ func (badAnalyzer) Classify(context.Context, string) (router.Analysis, error) {
 
 func TestCascadeValidatesAnyAnalyzer(t *testing.T) {
 	c := NewCascade(CascadeOptions{LLM: badAnalyzer{}})
-	got, err := c.Classify(context.Background(), "hi")
+	got, err := c.Classify(context.Background(), router.PreparePrompt("hi"))
 	if err != nil {
 		t.Fatalf("Classify: %v", err)
 	}
@@ -339,7 +341,7 @@ func BenchmarkCascadeCached(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Classify(ctx, prompt); err != nil {
+		if _, err := c.Classify(ctx, router.PreparePrompt(prompt)); err != nil {
 			b.Fatal(err)
 		}
 	}

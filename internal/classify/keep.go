@@ -13,9 +13,9 @@ import (
 // PromptSink keeps the text of routed prompts for the local model's
 // training (the store's prompts table).
 type PromptSink interface {
-	// KeepPrompts stores prompts (raw; the sink normalises and hashes
-	// them) as seen at at.
-	KeepPrompts(ctx context.Context, prompts []string, at time.Time) error
+	// KeepPrompts stores prompts' normalised text under their hash, as
+	// seen at at.
+	KeepPrompts(ctx context.Context, prompts []router.Prompt, at time.Time) error
 }
 
 // KeeperOptions tune a Keeper; zero values take the defaults.
@@ -38,7 +38,7 @@ type Keeper struct {
 	inner router.Classifier
 	sink  PromptSink
 	opts  KeeperOptions
-	queue chan string
+	queue chan router.Prompt
 
 	mu      sync.RWMutex // held shared while sending, exclusively to close
 	closed  bool
@@ -68,13 +68,13 @@ func NewKeeper(inner router.Classifier, sink PromptSink, opts KeeperOptions) *Ke
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	k := &Keeper{inner: inner, sink: sink, opts: opts, queue: make(chan string, opts.Capacity), done: make(chan struct{})}
+	k := &Keeper{inner: inner, sink: sink, opts: opts, queue: make(chan router.Prompt, opts.Capacity), done: make(chan struct{})}
 	go k.write()
 	return k
 }
 
 // Classify classifies prompt with the wrapped classifier and keeps it.
-func (k *Keeper) Classify(ctx context.Context, prompt string) (router.Analysis, error) {
+func (k *Keeper) Classify(ctx context.Context, prompt router.Prompt) (router.Analysis, error) {
 	a, err := k.inner.Classify(ctx, prompt)
 	if err == nil {
 		k.keep(prompt)
@@ -86,7 +86,7 @@ func (k *Keeper) Classify(ctx context.Context, prompt string) (router.Analysis, 
 // or after Close).
 func (k *Keeper) Dropped() int64 { return k.dropped.Load() }
 
-func (k *Keeper) keep(prompt string) {
+func (k *Keeper) keep(prompt router.Prompt) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	if k.closed {
@@ -118,7 +118,7 @@ func (k *Keeper) write() {
 	defer close(k.done)
 	t := time.NewTicker(k.opts.FlushInterval)
 	defer t.Stop()
-	batch := make([]string, 0, k.opts.BatchSize)
+	batch := make([]router.Prompt, 0, k.opts.BatchSize)
 	flush := func() {
 		if len(batch) == 0 {
 			return

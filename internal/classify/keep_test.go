@@ -13,17 +13,21 @@ import (
 
 type memSink struct {
 	mu   sync.Mutex
-	got  []string
+	got  []string // the raw prompts kept
+	kept []router.Prompt
 	fail bool
 }
 
-func (m *memSink) KeepPrompts(_ context.Context, prompts []string, _ time.Time) error {
+func (m *memSink) KeepPrompts(_ context.Context, prompts []router.Prompt, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail {
 		return errors.New("database down")
 	}
-	m.got = append(m.got, prompts...)
+	for _, p := range prompts {
+		m.got = append(m.got, p.Raw)
+	}
+	m.kept = append(m.kept, prompts...)
 	return nil
 }
 
@@ -32,7 +36,7 @@ func TestKeeperKeepsClassifiedPrompts(t *testing.T) {
 	k := NewKeeper(NewCascade(CascadeOptions{}), sink, KeeperOptions{BatchSize: 2})
 	prompts := []string{"a", "b", "c"}
 	for _, p := range prompts {
-		a, err := k.Classify(context.Background(), p)
+		a, err := k.Classify(context.Background(), router.PreparePrompt(p))
 		if err != nil || a.Tier != router.TierHeuristic {
 			t.Fatalf("Classify(%q) = %+v, %v", p, a, err)
 		}
@@ -42,7 +46,7 @@ func TestKeeperKeepsClassifiedPrompts(t *testing.T) {
 		t.Errorf("kept %q, want %q", sink.got, prompts)
 	}
 	// After Close a prompt is still classified, only not kept.
-	if _, err := k.Classify(context.Background(), "d"); err != nil {
+	if _, err := k.Classify(context.Background(), router.PreparePrompt("d")); err != nil {
 		t.Fatal(err)
 	}
 	if got := k.Dropped(); got != 1 {
@@ -54,7 +58,7 @@ func TestKeeperDropsOnWriteFailure(t *testing.T) {
 	sink := &memSink{fail: true}
 	k := NewKeeper(NewCascade(CascadeOptions{}), sink, KeeperOptions{})
 	for _, p := range []string{"a", "b"} {
-		if _, err := k.Classify(context.Background(), p); err != nil {
+		if _, err := k.Classify(context.Background(), router.PreparePrompt(p)); err != nil {
 			t.Fatal(err)
 		}
 	}

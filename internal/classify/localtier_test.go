@@ -31,7 +31,7 @@ func TestCascadeLocalAnswer(t *testing.T) {
 			srv := newFakeLLM(t, toolCall(validArgs))
 			fl := &fakeLocal{complexity: router.Simple, confidence: 0.99}
 			c := NewCascade(CascadeOptions{Local: fl, LLM: NewLLM(srv.client(), "classifier-test", LLMOptions{})})
-			got, err := c.Classify(router.WithLocalAnswer(context.Background(), tt.la), prompt)
+			got, err := c.Classify(router.WithLocalAnswer(context.Background(), tt.la), router.PreparePrompt(prompt))
 			if err != nil {
 				t.Fatalf("Classify: %v", err)
 			}

@@ -24,7 +24,7 @@ func TestStoreOutageLoggedOnce(t *testing.T) {
 	c := NewCascade(CascadeOptions{LLM: goodAnalyzer{}, Store: st, Logger: log, Outage: tr})
 	ctx := context.Background()
 	for i := range 50 {
-		if _, err := c.Classify(ctx, fmt.Sprintf("distinct prompt number %d", i)); err != nil {
+		if _, err := c.Classify(ctx, router.PreparePrompt(fmt.Sprintf("distinct prompt number %d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -34,7 +34,7 @@ func TestStoreOutageLoggedOnce(t *testing.T) {
 	st.mu.Lock()
 	st.err = nil
 	st.mu.Unlock()
-	if _, err := c.Classify(ctx, "a prompt after recovery"); err != nil {
+	if _, err := c.Classify(ctx, router.PreparePrompt("a prompt after recovery")); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -25,7 +25,7 @@ type gatedClassifier struct {
 	release chan struct{}
 }
 
-func (g *gatedClassifier) Classify(ctx context.Context, prompt string) (router.Analysis, error) {
+func (g *gatedClassifier) Classify(ctx context.Context, prompt router.Prompt) (router.Analysis, error) {
 	g.entered <- struct{}{}
 	select {
 	case <-g.release:

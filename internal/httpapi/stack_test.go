@@ -54,7 +54,7 @@ func (m *memRecorder) wait(n int) []router.Record {
 
 type simpleClassifier struct{}
 
-func (simpleClassifier) Classify(ctx context.Context, prompt string) (router.Analysis, error) {
+func (simpleClassifier) Classify(ctx context.Context, prompt router.Prompt) (router.Analysis, error) {
 	return router.Analysis{Complexity: router.Simple, EstimatedTokens: 5, Tier: router.TierHeuristic}, nil
 }
 

@@ -68,7 +68,7 @@ func TestPromptText(t *testing.T) {
 	eachDialect(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		const prompt = "<b>What</b> is 2+2?"
-		if err := s.KeepPrompts(ctx, []string{prompt}, time.Now()); err != nil {
+		if err := s.KeepPrompts(ctx, []router.Prompt{router.PreparePrompt(prompt)}, time.Now()); err != nil {
 			t.Fatalf("KeepPrompts: %v", err)
 		}
 		text, ok, err := s.PromptText(ctx, router.HashPrompt(prompt))

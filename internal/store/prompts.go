@@ -23,10 +23,10 @@ type promptRow struct {
 
 func (promptRow) TableName() string { return "prompts" }
 
-// KeepPrompts stores the normalised text of prompts under their
-// router.HashPrompt, seen at at: a new prompt is added, a known one has
-// its last_seen moved forward.
-func (s *Store) KeepPrompts(ctx context.Context, prompts []string, at time.Time) error {
+// KeepPrompts stores the normalised text of prompts under their hash
+// (router.PreparePrompt made both), seen at at: a new prompt is added, a
+// known one has its last_seen moved forward.
+func (s *Store) KeepPrompts(ctx context.Context, prompts []router.Prompt, at time.Time) error {
 	if len(prompts) == 0 {
 		return nil
 	}
@@ -34,16 +34,15 @@ func (s *Store) KeepPrompts(ctx context.Context, prompts []string, at time.Time)
 	byHash := make(map[string]int, len(prompts))
 	rows := make([]promptRow, 0, len(prompts))
 	for _, p := range prompts {
-		normal := router.NormalizePrompt(p)
-		if normal == "" {
+		text, h := p.Text, p.Hash
+		if text == "" {
 			continue
 		}
-		h := router.HashPrompt(p)
 		if _, dup := byHash[h]; dup {
 			continue // one statement may not touch a row twice (Postgres)
 		}
 		byHash[h] = len(rows)
-		rows = append(rows, promptRow{Hash: h, Text: noNUL(normal), FirstSeen: at, LastSeen: at})
+		rows = append(rows, promptRow{Hash: h, Text: noNUL(text), FirstSeen: at, LastSeen: at})
 	}
 	if len(rows) == 0 {
 		return nil

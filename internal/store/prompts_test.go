@@ -15,10 +15,10 @@ func TestKeptPrompts(t *testing.T) {
 	eachDialect(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		// Kept twice (different case and spacing): one row, last_seen moved.
-		if err := s.KeepPrompts(ctx, []string{"What is  2+2?", "what is 2+2?", "Old prompt", "  "}, day); err != nil {
+		if err := s.KeepPrompts(ctx, prepared("What is  2+2?", "what is 2+2?", "Old prompt", "  "), day); err != nil {
 			t.Fatalf("KeepPrompts: %v", err)
 		}
-		if err := s.KeepPrompts(ctx, []string{"WHAT IS 2+2?"}, day.Add(48*time.Hour)); err != nil {
+		if err := s.KeepPrompts(ctx, prepared("WHAT IS 2+2?"), day.Add(48*time.Hour)); err != nil {
 			t.Fatalf("KeepPrompts again: %v", err)
 		}
 		if n, err := s.CountPrompts(ctx); err != nil || n != 2 {
@@ -136,7 +136,7 @@ func TestKeepPromptsNUL(t *testing.T) {
 	prompt := "what is\x00 2+2?"
 	eachDialect(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		if err := s.KeepPrompts(ctx, []string{prompt, "fine"}, day); err != nil {
+		if err := s.KeepPrompts(ctx, prepared(prompt, "fine"), day); err != nil {
 			t.Fatalf("KeepPrompts: %v", err)
 		}
 		got, ok, err := s.PromptText(ctx, router.HashPrompt(prompt))
@@ -152,4 +152,13 @@ func TestKeepPromptsNUL(t *testing.T) {
 			t.Errorf("GetClassification = %+v, %v, %v; want the reason with U+FFFD", back, ok, err)
 		}
 	})
+}
+
+// prepared prepares each raw prompt, as the service does once per request.
+func prepared(raw ...string) []router.Prompt {
+	out := make([]router.Prompt, len(raw))
+	for i, r := range raw {
+		out[i] = router.PreparePrompt(r)
+	}
+	return out
 }
