@@ -280,6 +280,11 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	}
 	rep.Verdict = &v
 	rep.Reason = v.Reason
+	// The replay's estimate stays with the version, so the admin page can
+	// set it beside what traffic showed once the version routed.
+	cand.Provenance.Params[router.ParamReplayQuality] = v.Candidate.Quality
+	cand.Provenance.Params[router.ParamReplayCost] = v.Candidate.cost
+	cand.Provenance.Params[router.ParamReplaySamples] = float64(v.Candidate.Samples)
 	if held != "" {
 		rep.Reason += "; held back on too few samples: " + held
 	}

@@ -21,6 +21,11 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+// timeScript shows times in the viewer's zone (static/time.js says how).
+//
+//go:embed static/time.js
+var timeScript []byte
+
 // Versions reads routing-table versions; *store.Store implements it.
 type Versions interface {
 	ListVersions(ctx context.Context) ([]router.Version, error)
@@ -63,6 +68,10 @@ type Options struct {
 	// Prompts is optional and set only when prompts are kept: nil shows
 	// no prompt text.
 	Prompts PromptReader
+	// Traffic and Outcomes feed the overview's traffic, quality and
+	// version charts; either may be nil, leaving what it feeds empty.
+	Traffic  TrafficReader
+	Outcomes ObservationReader
 	// MinSamples is the learner's min_samples: a success rate on fewer
 	// samples is marked thin. Zero uses defaultMinSamples.
 	MinSamples int
@@ -115,6 +124,8 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /admin/api/versions/{id}", h.apiVersion)
 	mux.HandleFunc("GET /admin/api/diff", h.apiDiff)
 	mux.HandleFunc("GET /admin/api/spend", h.apiSpend)
+	mux.HandleFunc("GET /admin/api/charts", h.apiCharts)
+	mux.HandleFunc("GET /admin/static/time.js", serveTimeScript)
 	mux.HandleFunc("GET /admin/api/keys", h.apiKeys)
 	mux.HandleFunc("GET /admin/requests", h.requests)
 	mux.HandleFunc("GET /admin/requests/{id}", h.request)
@@ -132,12 +143,19 @@ func New(opts Options) http.Handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	if !h.auth.serve(w, r) {
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// serveTimeScript serves static/time.js, the page's one script: CSP
+// allows scripts from this origin only, never inline.
+func serveTimeScript(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	_, _ = w.Write(timeScript) // the client went away; nothing to do
 }
 
 // disabled answers every request while no admin token is configured: the

@@ -74,3 +74,27 @@ func (h *handler) apiSpend(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"days": out})
 }
+
+// apiCharts answers what the overview's charts draw, over the same
+// window: days of spend and requests by model and bucket, quality
+// signals with their intervals, versions with their replay estimates and
+// traffic, and the latest eval runs' curves.
+func (h *handler) apiCharts(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	versions, err := h.opts.Versions.ListVersions(ctx)
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	runs, err := h.evalRuns(ctx)
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	d, err := h.charts(ctx, versions, runs)
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}

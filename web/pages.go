@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"math"
@@ -57,18 +58,24 @@ func parseTemplates(minSamples int) map[string]*template.Template {
 			}
 			return digest[:min(12, len(digest))]
 		},
-		"when": func(t time.Time) string {
-			if t.IsZero() {
-				return "-"
-			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
-		},
+		"when": when,
 	}
 	out := map[string]*template.Template{}
 	for _, page := range []string{"overview", "version", "diff", "error", "requests", "request"} {
 		out[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return out
+}
+
+// when shows t as a <time> in UTC, its exact instant in datetime for
+// static/time.js to show in the viewer's zone (UTC then moves to the
+// title, on hover); "-" for the zero time.
+func when(t time.Time) template.HTML {
+	if t.IsZero() {
+		return "-"
+	}
+	u := t.UTC()
+	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `">` + u.Format("2006-01-02 15:04 UTC") + `</time>`) //nolint:gosec // digits and fixed text only
 }
 
 // render executes page into a buffer first, so a template error becomes
@@ -163,6 +170,9 @@ type overviewPage struct {
 	Week      spendRow
 	Evals     []evalRow
 	Keys      []keyRow
+	Charts    chartSet
+	ChartFrom string
+	ChartTo   string
 }
 
 type evalRow struct {
@@ -184,6 +194,7 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		h.pageFail(w, r, err)
 		return
 	}
+	versions := p.Versions
 	if len(p.Versions) > listedVersions {
 		p.Versions = p.Versions[:listedVersions]
 	}
@@ -207,21 +218,33 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Week = toRow(router.SumSpend(fmt.Sprintf("last %d days", spendDays), days))
-	if h.opts.Evals != nil {
-		runs, err := h.opts.Evals.ListEvalRuns(ctx, recentEvalRuns)
-		if err != nil {
-			h.pageFail(w, r, err)
-			return
-		}
-		for _, run := range runs {
-			p.Evals = append(p.Evals, evalRow{ID: run.ID, Created: run.CreatedAt, Dataset: run.Dataset, Params: string(run.Params)})
-		}
+	runs, err := h.evalRuns(ctx)
+	if err != nil {
+		h.pageFail(w, r, err)
+		return
 	}
+	for _, run := range runs {
+		p.Evals = append(p.Evals, evalRow{ID: run.ID, Created: run.CreatedAt, Dataset: run.Dataset, Params: string(run.Params)})
+	}
+	cd, err := h.charts(ctx, versions, runs)
+	if err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	p.Charts, p.ChartFrom, p.ChartTo = cd.draw(), cd.From, cd.To
 	if p.Keys, err = h.keyRows(ctx); err != nil {
 		h.pageFail(w, r, err)
 		return
 	}
 	h.render(w, r, http.StatusOK, "overview", p)
+}
+
+// evalRuns lists the latest eval runs; none without an EvalRuns.
+func (h *handler) evalRuns(ctx context.Context) ([]router.EvalRun, error) {
+	if h.opts.Evals == nil {
+		return nil, nil
+	}
+	return h.opts.Evals.ListEvalRuns(ctx, recentEvalRuns)
 }
 
 func (h *handler) spend(r *http.Request, from, to time.Time) ([]router.Spend, error) {

@@ -52,8 +52,14 @@ func TestAdminEscapesNotes(t *testing.T) {
 		if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 			t.Errorf("%s: the escaped note is missing", target)
 		}
-		if strings.Count(body, "<script") != 0 {
+		if strings.Count(withoutOwnScript(body), "<script") != 0 {
 			t.Errorf("%s: page has a <script> element", target)
 		}
 	}
 }
+
+// ownScriptTag is the layout's one script, static/time.js, served by the
+// app itself; any other <script> on a page is a fault.
+const ownScriptTag = `<script src="/admin/static/time.js" defer></script>`
+
+func withoutOwnScript(body string) string { return strings.Replace(body, ownScriptTag, "", 1) }

@@ -188,6 +188,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Evals:      st,
 		Requests:   st,
 		Prompts:    prompts,
+		Traffic:    st,
+		Outcomes:   st,
 		MinSamples: cfg.Learner.MinSamples,
 		Keys:       st,
 		Providers:  func() []router.ProviderHealth { return svc.Providers() },
