@@ -189,7 +189,38 @@ func (s *Service) exhausted(p *plan) error {
 		}
 		return Errorf(KindUnavailable, "", "no candidate model could take the prompt (tried none of %s)", strings.Join(p.candidates, ", "))
 	}
-	return Errorf(KindUnavailable, "", "every candidate model failed (tried %s)", strings.Join(p.tried, ", "))
+	msg := fmt.Sprintf("every candidate model failed (tried %s)", strings.Join(p.tried, ", "))
+	// A provider's refusal (400: content policy, an unsupported
+	// parameter) is a reason the client needs to change its request
+	// (FAULTS.md F9): it is passed on, and when every model that was
+	// called refused, the answer is the client's error, a 400 no SDK
+	// retries.
+	var refusals []string
+	allRefused := true
+	for _, a := range p.res.Attempts {
+		switch {
+		case a.Status == OutcomeSkipped:
+		case refused(a.StatusCode):
+			refusals = append(refusals, a.Model+": "+a.Error)
+		default:
+			allRefused = false
+		}
+	}
+	if len(refusals) == 0 {
+		return Errorf(KindUnavailable, "", "%s", msg)
+	}
+	msg += "; " + strings.Join(refusals, "; ")
+	if allRefused {
+		return Errorf(KindInvalid, "", "%s", msg)
+	}
+	return Errorf(KindUnavailable, "", "%s", msg)
+}
+
+// refused reports whether a failed call's status says the provider
+// refused this request as asked, rather than being unavailable (see
+// unavailable) or timing out.
+func refused(status int) bool {
+	return status >= 400 && status < 500 && !unavailable(status) && status != 408 && status != 409
 }
 
 // attempt makes one call and fills att.

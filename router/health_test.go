@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,4 +187,32 @@ func newClockedService(t *testing.T, c Completer, clk *clock) *Service {
 		t.Fatal(err)
 	}
 	return svc
+}
+
+// A provider's refusal (400: content policy, unsupported parameter) is
+// passed on to the client, who must change the request (FAULTS.md F9):
+// when every model refused, a 400 with the reasons; when some failed
+// otherwise, a 502 that still names the refusals.
+func TestRefusalReasonPassedOn(t *testing.T) {
+	refuse := func() (Reply, error) {
+		return Reply{}, &CallError{Outcome: OutcomeError, StatusCode: 400, Message: "provider refused the request (400): content policy"}
+	}
+	tests := []struct {
+		name     string
+		replies  map[string]func() (Reply, error)
+		wantKind Kind
+	}{
+		{"every model refused", map[string]func() (Reply, error){"cheap": refuse, "mid": refuse, "strong": refuse}, KindInvalid},
+		{"one refused, others down", map[string]func() (Reply, error){"cheap": refuse, "mid": status(503, 0), "strong": status(503, 0)}, KindUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &scripted{reply: tt.replies}
+			svc, _ := newTestService(t, c, fixedClassifier(Simple))
+			_, err := svc.Serve(context.Background(), Request{Messages: userMsg("hi")})
+			if KindOf(err) != tt.wantKind || !strings.Contains(err.Error(), "cheap: provider refused the request (400): content policy") {
+				t.Errorf("err = %v (%s), want %s naming cheap's refusal", err, KindOf(err), tt.wantKind)
+			}
+		})
+	}
 }

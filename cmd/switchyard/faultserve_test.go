@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -27,15 +26,9 @@ func startServeYAML(t testing.TB, cfg string, env map[string]string) *instance {
 }
 
 // faultConfig is a configuration whose one provider is the faketest
-// upstream at url, with models named after faults, the heuristic
-// classifier and no learner; server is the server section's body.
+// upstream at url, without a key, with models named after faults, the
+// heuristic classifier and no learner; server is the server section's
+// body (see spec).
 func faultConfig(url, server string, models []string, routing string) string {
-	var b strings.Builder
-	b.WriteString("server:\n" + server + "\n")
-	b.WriteString("providers:\n  - {name: fake, kind: openai, base_url: \"" + url + "/v1\"}\nmodels:\n")
-	for _, m := range models {
-		b.WriteString("  - {name: " + m + ", provider: fake, input_per_mtok: 1, output_per_mtok: 2, context_window: 100000}\n")
-	}
-	b.WriteString("classifier: {model: \"\"}\nrouting:\n" + routing + "\nbaseline_model: " + models[0] + "\nlearner: {enabled: false}\n")
-	return b.String()
+	return spec{server: server, models: models, routing: routing}.yaml(url)
 }
