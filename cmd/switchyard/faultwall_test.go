@@ -50,6 +50,11 @@ type spec struct {
 	models  []string
 	routing string
 	extra   string
+	// classifier is the LLM classifier's model (one of models); empty:
+	// the heuristic alone.
+	classifier string
+	// learner is the learner section's flow mapping; empty: disabled.
+	learner string
 	// dbURL is the database; empty: a fresh SQLite file.
 	dbURL string
 	// keyEnv names the providers' key variable; empty: no key (tests
@@ -75,7 +80,11 @@ func (s spec) yaml(url string) string {
 	}
 	first, _, _ := strings.Cut(s.models[0], "@")
 	b.WriteString("models:\n" + models.String())
-	b.WriteString("classifier: {model: \"\"}\nrouting:\n" + s.routing + "\nbaseline_model: " + first + "\nlearner: {enabled: false}\n" + s.extra)
+	learner := s.learner
+	if learner == "" {
+		learner = "{enabled: false}"
+	}
+	b.WriteString("classifier: {model: \"" + s.classifier + "\"}\nrouting:\n" + s.routing + "\nbaseline_model: " + first + "\nlearner: " + learner + "\n" + s.extra)
 	return b.String()
 }
 

@@ -7,6 +7,7 @@ package faketest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -64,6 +65,7 @@ type Attempt struct {
 	Stream        bool
 	IncludeUsage  bool   // stream_options.include_usage was sent
 	Authorization string // the header as received
+	Body          string // the request body as received
 	Start, End    time.Time
 	// Cancelled is whether the caller had gone away (its request context
 	// was done) when the handler returned.
@@ -157,8 +159,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	raw, err := io.ReadAll(r.Body)
 	var req request
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if err == nil {
+		err = json.Unmarshal(raw, &req)
+	}
+	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprint(w, `{"error":{"message":"bad json","type":"invalid_request_error"}}`)
 		return
@@ -170,6 +176,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		Stream:        req.Stream,
 		IncludeUsage:  req.StreamOptions != nil && req.StreamOptions.IncludeUsage,
 		Authorization: r.Header.Get("Authorization"),
+		Body:          string(raw),
 		Start:         time.Now(),
 	})
 	over := s.overrides[req.Model]
