@@ -6,11 +6,16 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 func main() {
@@ -90,4 +95,46 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, usage)
 		return usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
+}
+
+// defaultDatabase is where a newcomer's data lives when DATABASE_URL is
+// unset: an SQLite file, nothing to install.
+const defaultDatabase = "sqlite:data/switchyard.db"
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args and turns flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{"help requested"}
+		}
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return nil
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
+	url := cfg.DatabaseURL
+	if url == "" {
+		url = defaultDatabase
+	}
+	st, err := store.Open(ctx, url, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", config.RedactURL(url), err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return st, nil
 }
