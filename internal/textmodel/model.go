@@ -94,6 +94,10 @@ type Params struct {
 	Epochs       int     `json:"epochs"`
 	Holdout      float64 `json:"holdout"`
 	Seed         uint64  `json:"seed"`
+	// SharedDifficulty says the model heads were fitted around a shared
+	// difficulty component (Options.SharedDifficulty); left out of the
+	// serialised header when false, so older models keep their bytes.
+	SharedDifficulty bool `json:"shared_difficulty,omitempty"`
 }
 
 // Features returns the feature configuration the model uses.

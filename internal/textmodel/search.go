@@ -24,7 +24,9 @@ const maxSearch = 10_000
 // whose fit on (a prefix of) fit has the lowest log loss on hold after
 // Platt scaling. Without a calibration slice it takes the smallest rate,
 // the most cautious.
-func (m *Model) selectRates(ctx context.Context, hold, fit []int, vecs []Vector, labels []float32, opts Options) error {
+// A non-nil off is the shared difficulty the model heads learn the
+// residual of (see adagradWeighted).
+func (m *Model) selectRates(ctx context.Context, hold, fit []int, vecs []Vector, labels []float32, opts Options, off []float64) error {
 	rates := LearningRates()
 	for h := range m.nFull {
 		m.heads[h].LearningRate = rates[0]
@@ -53,11 +55,15 @@ func (m *Model) selectRates(ctx context.Context, hold, fit []int, vecs []Vector,
 	loss := make([]float64, len(jobs))
 	err := parallel(ctx, len(jobs), opts.Workers, func(k int) error {
 		h, lr := jobs[k].h, rates[jobs[k].r]
-		w, b, err := m.adagrad(ctx, h, vecs, labels, epochs, lr, opts.L2)
+		var o []float64
+		if m.heads[h].Kind == KindModel {
+			o = off
+		}
+		w, b, err := m.adagrad(ctx, h, vecs, labels, epochs, lr, opts.L2, o)
 		if err != nil {
 			return err
 		}
-		loss[k] = m.heldOutLoss(w, b, h, hold, vecs, labels)
+		loss[k] = m.heldOutLoss(w, b, h, hold, vecs, labels, o)
 		return nil
 	})
 	if err != nil {
@@ -80,7 +86,7 @@ func (m *Model) selectRates(ctx context.Context, hold, fit []int, vecs []Vector,
 // heldOutLoss is the mean cross-entropy on hold of head h's weights w and
 // bias b after Platt scaling fitted on the same examples; +Inf when the
 // head has too few held-out labels to judge.
-func (m *Model) heldOutLoss(w []float64, b float64, h int, hold []int, vecs []Vector, labels []float32) float64 {
+func (m *Model) heldOutLoss(w []float64, b float64, h int, hold []int, vecs []Vector, labels []float32, off []float64) float64 {
 	n := len(m.heads)
 	var zs, ys []float64
 	for _, i := range hold {
@@ -89,6 +95,9 @@ func (m *Model) heldOutLoss(w []float64, b float64, h int, hold []int, vecs []Ve
 			continue
 		}
 		z := b
+		if off != nil {
+			z += off[i]
+		}
 		idx, val, mask := m.span(h, &vecs[i])
 		for k, j := range idx {
 			z += w[j&mask] * float64(val[k])

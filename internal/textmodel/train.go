@@ -81,6 +81,10 @@ type Options struct {
 	Seed uint64
 	// Workers bounds the goroutines used; default GOMAXPROCS.
 	Workers int
+	// SharedDifficulty fits a prompt-difficulty component on every
+	// model's outcomes pooled and each model head as the residual of it
+	// (see shared.go); off, each model head learns alone.
+	SharedDifficulty bool
 }
 
 // MinCalibration is the fewest held-out examples Platt scaling is fitted
@@ -166,7 +170,7 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 	if err != nil {
 		return nil, err
 	}
-	params := Params{L2: opts.L2, LearningRate: opts.LearningRate, Epochs: opts.Epochs, Holdout: opts.Holdout, Seed: opts.Seed}
+	params := Params{L2: opts.L2, LearningRate: opts.LearningRate, Epochs: opts.Epochs, Holdout: opts.Holdout, Seed: opts.Seed, SharedDifficulty: opts.SharedDifficulty}
 	m := newModel(opts.Features, params, len(examples), heads)
 	for h := range m.heads {
 		m.heads[h].LearningRate = opts.LearningRate
@@ -174,14 +178,25 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 			m.heads[h].LearningRate = topicLearningRate
 		}
 	}
-	if opts.LearningRate == 0 {
-		if err := m.selectRates(ctx, hold, fit, vecs, labels, opts); err != nil {
+	epochs := epochOrders(fit, opts.Epochs, opts.Seed)
+	var sh *sharedFit
+	if opts.SharedDifficulty {
+		if sh, err = m.fitShared(ctx, hold, fit, vecs, labels, weights, epochs, opts); err != nil {
 			return nil, err
 		}
 	}
-	epochs := epochOrders(fit, opts.Epochs, opts.Seed)
+	off := sh.offsets()
+	if opts.LearningRate == 0 {
+		if err := m.selectRates(ctx, hold, fit, vecs, labels, opts, off); err != nil {
+			return nil, err
+		}
+	}
 	err = parallel(ctx, len(heads), opts.Workers, func(h int) error {
-		w, b, err := m.adagradWeighted(ctx, h, vecs, labels, weights, epochs, m.heads[h].LearningRate, opts.L2)
+		var o []float64
+		if h < m.nFull && m.heads[h].Kind == KindModel {
+			o = off
+		}
+		w, b, err := m.adagradWeighted(ctx, h, vecs, labels, weights, epochs, m.heads[h].LearningRate, opts.L2, o)
 		if err != nil {
 			return err
 		}
@@ -200,6 +215,9 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 	})
 	if err != nil {
 		return nil, err
+	}
+	if sh != nil {
+		m.foldShared(sh, hold, vecs, labels)
 	}
 	m.calibrate(hold, vecs, labels, weights)
 	m.stackTopics(fit, hold, vecs, labels)
@@ -360,13 +378,15 @@ func epochOrders(fit []int, epochs int, seed uint64) [][]int32 {
 // adagrad runs AdaGrad with step lr on head h's cross-entropy loss with
 // L2 strength l2, over the examples in epochs, and returns the weights
 // and bias.
-func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []float32, epochs [][]int32, lr, l2 float64) ([]float64, float64, error) {
-	return m.adagradWeighted(ctx, h, vecs, labels, nil, epochs, lr, l2)
+func (m *Model) adagrad(ctx context.Context, h int, vecs []Vector, labels []float32, epochs [][]int32, lr, l2 float64, off []float64) ([]float64, float64, error) {
+	return m.adagradWeighted(ctx, h, vecs, labels, nil, epochs, lr, l2, off)
 }
 
 // adagradWeighted is adagrad with each example's loss gradient scaled by
-// weights[i*len(heads)+h]; nil weights are all 1.
-func (m *Model) adagradWeighted(ctx context.Context, h int, vecs []Vector, labels, weights []float32, epochs [][]int32, lr, l2 float64) ([]float64, float64, error) {
+// weights[i*len(heads)+h]; nil weights are all 1. A non-nil off adds
+// off[i], a fixed score, to example i's (the shared difficulty a model
+// head learns the residual of).
+func (m *Model) adagradWeighted(ctx context.Context, h int, vecs []Vector, labels, weights []float32, epochs [][]int32, lr, l2 float64, off []float64) ([]float64, float64, error) {
 	n := len(m.heads)
 	dim := m.features.Dim()
 	if h >= m.nFull {
@@ -387,6 +407,9 @@ func (m *Model) adagradWeighted(ctx context.Context, h int, vecs []Vector, label
 			}
 			idx, val, mask := m.span(h, &vecs[i])
 			z := b
+			if off != nil {
+				z += off[i]
+			}
 			for k, j := range idx {
 				z += w[j&mask] * float64(val[k])
 			}

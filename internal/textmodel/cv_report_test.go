@@ -1,0 +1,274 @@
+package textmodel
+
+import (
+	"context"
+	"hash/fnv"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/datasets"
+	"github.com/switchyard/switchyard/router"
+)
+
+// TestCrossValidatedHeads compares training configurations on the
+// training split only, as eval places it (datasets.SplitOf, train-frac
+// 0.5, or the fixed split), by 5-fold cross-validation: each model
+// head's out-of-fold AUC and log loss, and for two models the
+// out-of-fold routing curve of the gap p(strong)-p(weak). It is how the
+// predictor's settings were chosen without looking at the test split:
+//
+//	SWITCHYARD_SHARED_DATASETS=$PWD/../shared/datasets SWITCHYARD_REPORT_SEED=1 \
+//	  go test ./internal/textmodel -run TestCrossValidatedHeads -v -timeout 30m
+//
+// SWITCHYARD_CV_DATA picks datasets (mmlu, gsm8k, llmrouter; default
+// all), SWITCHYARD_CV_VARIANTS the variants by name (default all).
+func TestCrossValidatedHeads(t *testing.T) {
+	dir := os.Getenv("SWITCHYARD_SHARED_DATASETS")
+	if dir == "" {
+		t.Skip("SWITCHYARD_SHARED_DATASETS not set")
+	}
+	seed := uint64(1)
+	if s := os.Getenv("SWITCHYARD_REPORT_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SWITCHYARD_REPORT_SEED: %v", err)
+		}
+		seed = n
+	}
+	pick := func(env, name string) bool {
+		v := os.Getenv(env)
+		return v == "" || slices.Contains(strings.Split(v, ","), name)
+	}
+	sets := []struct {
+		name, file, source string
+		models             []string // cheapest first; nil: every model
+	}{
+		{"mmlu", "routellm.jsonl.gz", "mmlu/", []string{mixtral, gpt4}},
+		{"gsm8k", "routellm.jsonl.gz", "gsm8k", []string{mixtral, gpt4}},
+		{"llmrouter", "llmrouter_dcrouter.jsonl.gz", "", nil},
+	}
+	for _, set := range sets {
+		if !pick("SWITCHYARD_CV_DATA", set.name) {
+			continue
+		}
+		items, err := datasets.Load(filepath.Join(dir, set.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fixed := datasets.FixedSplit(items)
+		var train []*datasets.Item
+		seen := map[string]bool{}
+		for i := range items {
+			it := &items[i]
+			if !strings.HasPrefix(it.Source, set.source) || len(it.Outcomes) == 0 ||
+				datasets.SplitOf(it, fixed, 0.5, seed) != datasets.SplitTrain {
+				continue
+			}
+			k := router.NormalizePrompt(it.Prompt)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			train = append(train, it)
+		}
+		models := set.models
+		if models == nil {
+			models = datasets.Models(items)
+		}
+		t.Logf("== %s seed %d: %d training prompts, %d models", set.name, seed, len(train), len(models))
+		// With SWITCHYARD_CV_LOGGED set, each training prompt keeps one
+		// model's outcome, drawn uniformly: the view the service logs
+		// (one answer a prompt), scored against every outcome.
+		logged := os.Getenv("SWITCHYARD_CV_LOGGED") != ""
+		for _, v := range cvVariants(models, seed) {
+			if !pick("SWITCHYARD_CV_VARIANTS", v.name) {
+				continue
+			}
+			start := time.Now()
+			pred := crossPredict(t, train, models, v, logged)
+			name := set.name + " " + v.name
+			if logged {
+				name += " (logged)"
+			}
+			reportCV(t, name, train, models, pred, time.Since(start))
+		}
+	}
+}
+
+// cvVariant is a training configuration compared by TestCrossValidatedHeads.
+type cvVariant struct {
+	name string
+	opts Options
+}
+
+func cvVariants(models []string, seed uint64) []cvVariant {
+	base := Options{Models: models, Seed: seed, TopicMin: 20}
+	with := func(f func(o *Options)) Options { o := base; f(&o); return o }
+	return []cvVariant{
+		{"base", base},
+		{"notopics", with(func(o *Options) { o.TopicMin = 0 })},
+		{"bits18", with(func(o *Options) {
+			o.Features.Bits = 18
+			o.Features.WordNGrams = 2
+			o.Features.CharMin = 4
+			o.Features.CharMax = 4
+		})},
+		{"char3-5", with(func(o *Options) { o.Features = FeatureConfig{Bits: 16, WordNGrams: 2, CharMin: 3, CharMax: 5} })},
+		{"l2e-4", with(func(o *Options) { o.L2 = 1e-4 })},
+		{"l2e-2", with(func(o *Options) { o.L2 = 1e-2 })},
+		{"epochs12", with(func(o *Options) { o.Epochs = 12 })},
+		{"shared", with(func(o *Options) { o.SharedDifficulty = true })},
+	}
+}
+
+const cvFolds = 5
+
+// cvFold is an item's fold, by normalised prompt.
+func cvFold(it *datasets.Item) int {
+	h := fnv.New64a()
+	h.Write([]byte(router.NormalizePrompt(it.Prompt)))
+	return int(h.Sum64() % cvFolds)
+}
+
+func fnv32(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// crossPredict returns out-of-fold predictions, pred[i*len(models)+k],
+// from 5 folds by normalised prompt.
+func crossPredict(t *testing.T, items []*datasets.Item, models []string, v cvVariant, logged bool) []float64 {
+	fold := cvFold
+	K := len(models)
+	pred := make([]float64, len(items)*K)
+	for f := range cvFolds {
+		var ex []Example
+		for _, it := range items {
+			if fold(it) == f {
+				continue
+			}
+			e := Example{Prompt: router.NormalizePrompt(it.Prompt), Scores: map[string]float64{}, Topic: it.Source}
+			for k, m := range models {
+				if logged && k != int(fnv32(it.ID)%uint32(len(models))) {
+					continue
+				}
+				if o, ok := it.Outcomes[m]; ok && !math.IsNaN(o.Score) {
+					e.Scores[m] = min(1, max(0, o.Score))
+				}
+			}
+			ex = append(ex, e)
+		}
+		m, err := Train(context.Background(), ex, v.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads := make([]int, K)
+		for k, name := range models {
+			heads[k] = m.Head(KindModel, name)
+		}
+		var buf []float64
+		for i, it := range items {
+			if fold(it) != f {
+				continue
+			}
+			buf = m.PredictInto(router.NormalizePrompt(it.Prompt), nil, buf)
+			for k, h := range heads {
+				pred[i*K+k] = buf[h]
+			}
+		}
+	}
+	return pred
+}
+
+// reportCV prints each head's out-of-fold AUC and log loss, and for two
+// models the gap's routing curve: APGR and the cost share (estimated
+// tokens, prices.json-like ratio taken from the data's cost where known,
+// else prompt length) at 95% of the strong model's quality.
+func reportCV(t *testing.T, name string, items []*datasets.Item, models []string, pred []float64, took time.Duration) {
+	K := len(models)
+	var line strings.Builder
+	var meanAUC float64
+	for k, m := range models {
+		var p, y []float64
+		var ll float64
+		for i, it := range items {
+			o, ok := it.Outcomes[m]
+			if !ok || math.IsNaN(o.Score) {
+				continue
+			}
+			q := min(max(pred[i*K+k], 1e-6), 1-1e-6)
+			s := min(1, max(0, o.Score))
+			p, y = append(p, q), append(y, s)
+			ll -= s*math.Log(q) + (1-s)*math.Log(1-q)
+		}
+		auc := AUC(p, y)
+		meanAUC += auc / float64(K)
+		short := m
+		if i := strings.LastIndex(short, "/"); i >= 0 {
+			short = short[i+1:]
+		}
+		line.WriteString(" " + short[:min(len(short), 12)] + " " + strconv.FormatFloat(auc, 'f', 3, 64) +
+			"/" + strconv.FormatFloat(ll/float64(len(p)), 'f', 3, 64))
+	}
+	extra := ""
+	if K == 2 {
+		n := len(items)
+		s := make([]float64, n)
+		weak, strong := make([]float64, n), make([]float64, n)
+		wc, sc := make([]float64, n), make([]float64, n)
+		for i, it := range items {
+			s[i] = pred[i*K+1] - pred[i*K]
+			weak[i], strong[i] = it.Outcomes[models[0]].Score, it.Outcomes[models[1]].Score
+			// MMLU/GSM8K: GPT-4 costs about 42x Mixtral a token in and 125x
+			// out; the prompt dominates MMLU, the answer GSM8K.
+			tok := float64(len(it.Prompt)+3) / 4
+			wc[i], sc[i] = tok*0.24, tok*10+30*50
+			if strings.HasPrefix(it.Source, "mmlu") {
+				sc[i] = tok*10 + 30
+				wc[i] = tok*0.24 + 0.24
+			}
+		}
+		cv := routeCurve(s, weak, strong, wc, sc)
+		share, _ := cv.costAt(0.95)
+		// The same curve with each fold's gaps replaced by their rank
+		// within the fold: what pooling five models' differently scaled
+		// gaps costs.
+		byFold := make([]float64, n)
+		for f := range cvFolds {
+			var idx []int
+			for i, it := range items {
+				if cvFold(it) == f {
+					idx = append(idx, i)
+				}
+			}
+			slices.SortFunc(idx, func(a, b int) int { return cmpFloat(s[a], s[b]) })
+			for r, i := range idx {
+				byFold[i] = float64(r) / float64(len(idx))
+			}
+		}
+		rk := routeCurve(byFold, weak, strong, wc, sc)
+		rshare, _ := rk.costAt(0.95)
+		extra = " | APGR " + strconv.FormatFloat(cv.apgr(), 'f', 3, 64) +
+			" cost@95% " + strconv.FormatFloat(100*share, 'f', 1, 64) + "%" +
+			" (ranked per fold: APGR " + strconv.FormatFloat(rk.apgr(), 'f', 3, 64) +
+			" cost@95% " + strconv.FormatFloat(100*rshare, 'f', 1, 64) + "%)"
+	}
+	t.Logf("%-24s meanAUC %.4f%s%s (%v)", name, meanAUC, line.String(), extra, took.Round(time.Second))
+}
