@@ -15,6 +15,10 @@ import (
 // configuration and stored rows; every series is a <g data-series=…>
 // group, so a test (or a person reading the source) can find it.
 
+// wideChart is the width from which a chart is drawn across the page
+// (class "wide"); narrower ones sit two to a row.
+const wideChart = 900
+
 // canvas is one chart being drawn: an SVG of w×h user units with a plot
 // area inside its margins, and the data ranges the area maps.
 type canvas struct {
@@ -212,8 +216,12 @@ func legendHeight(items []legendItem, w, left, right float64) float64 {
 // announces the chart by them. Every value written went through esc.
 func (c *canvas) html() template.HTML {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="%s" viewBox="0 0 %s %s" role="img" aria-labelledby="%s-title %s-desc">`,
-		esc(c.id), num(c.w), num(c.h), esc(c.id), esc(c.id))
+	class := "chart"
+	if c.w >= wideChart {
+		class += " wide" // the page's CSS keeps it wider on a phone
+	}
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="%s" id="%s" viewBox="0 0 %s %s" role="img" aria-labelledby="%s-title %s-desc">`,
+		class, esc(c.id), num(c.w), num(c.h), esc(c.id), esc(c.id))
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(c.id), esc(c.title), esc(c.id), esc(c.desc))
 	fmt.Fprintf(&b, `<text x="8" y="18" class="chart-title">%s</text>`, esc(c.title))
 	b.WriteString(c.b.String())

@@ -14,7 +14,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (isNaN(d.getTime())) {
       return;
     }
-    el.title = el.textContent + " (UTC)";
+    el.title = el.textContent;
     el.textContent = fmt.format(d);
     el.classList.add("local");
   });
