@@ -247,7 +247,12 @@ func estimateAnswer(prompt, cat string, c router.Complexity, f features) int {
 	return min(max(n, minAnswerTokens), maxAnswerTokens)
 }
 
-// extract scans prompt once for every cue.
+// extract scans prompt for every cue: one pass over its words and one
+// over its lower-cased bytes for the phrases. It runs on every request a
+// per-prompt policy routes (the local tier's yes/no fields and answer
+// length), so it takes a byte path for ASCII and never searches the
+// prompt once per phrase; heuristic_ref_test.go keeps the plainer
+// definition it must match exactly.
 func extract(prompt string) features {
 	var f features
 	lower := strings.ToLower(prompt)
@@ -257,7 +262,7 @@ func extract(prompt string) features {
 	forEachWord(prompt, func(w string, atStart bool) {
 		f.words++
 		lw := strings.ToLower(w)
-		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) && !atStart && w != "I" {
+		if startsUpper(w) && !atStart && w != "I" {
 			f.properNouns++
 		}
 		f.wordCue(lw, prevNumber)
@@ -270,36 +275,9 @@ func extract(prompt string) features {
 		f.multiStep = true
 	}
 
-	// Phrase-level cues.
-	for _, p := range []string{"step by step", "step-by-step", "and then", ", then", ". then", "after that", "afterwards", "followed by"} {
-		if strings.Contains(lower, p) {
-			f.multiStep = true
-			break
-		}
-	}
+	f.phrases(lower)
 	if countNumberedLines(prompt) >= 2 {
 		f.multiStep = true
-	}
-	if strings.Contains(lower, "trade-off") || strings.Contains(lower, "trade off") {
-		f.reasoning |= rTradeoff
-	}
-	if strings.Contains(lower, "pros and cons") {
-		f.reasoning |= rCompare
-	}
-	if strings.Contains(lower, "```") || strings.Contains(lower, ":=") || strings.Contains(lower, "();") || strings.Contains(lower, "=>") {
-		f.code = true
-	}
-	for _, p := range []string{"write a function", "write a program", "write code", "write a script", "write a class", "write a query"} {
-		if strings.Contains(lower, p) {
-			f.code = true
-			break
-		}
-	}
-	for _, p := range []string{`\frac`, `\int`, `\sum`, `\sqrt`, `\lim`, `\begin{`, "$$"} {
-		if strings.Contains(lower, p) {
-			f.mathStrong = true
-			break
-		}
 	}
 	if strings.Count(prompt, "$") >= 2 && strings.ContainsAny(prompt, `\^_=`) {
 		f.mathStrong = true
@@ -307,23 +285,130 @@ func extract(prompt string) features {
 	eq, arith := scanMath(prompt)
 	f.mathStrong = f.mathStrong || eq
 	f.arithmetic = arith
-	for _, p := range []string{"what is", "what was", "what are", "what were", "how many", "capital of"} {
-		if strings.Contains(lower, p) {
-			f.knowledge = true
-			break
-		}
-	}
-	for _, p := range []string{"how are you", "thank you", "good morning"} {
-		if strings.Contains(lower, p) {
-			f.greeting = true
-		}
-	}
-	for _, p := range []string{"in one sentence", "one word", "yes or no", "in a sentence"} {
-		if strings.Contains(lower, p) {
-			f.brief = true
-		}
-	}
 	return f
+}
+
+// startsUpper reports whether w's first rune is upper case.
+func startsUpper(w string) bool {
+	if w == "" {
+		return false
+	}
+	if c := w[0]; c < utf8.RuneSelf {
+		return c >= 'A' && c <= 'Z'
+	}
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r)
+}
+
+// phrases records the phrase-level cues of lower, the lower-cased
+// prompt: a phrase is present when it starts at some byte, so one pass
+// dispatching on each byte finds them all (what a strings.Contains per
+// phrase would find, at one scan instead of thirty-odd).
+func (f *features) phrases(lower string) {
+	for i := 0; i < len(lower); i++ {
+		s := lower[i:]
+		switch lower[i] {
+		case 's':
+			if hasAny(s, "step by step", "step-by-step") {
+				f.multiStep = true
+			}
+		case 'a':
+			if hasAny(s, "and then", "after that", "afterwards") {
+				f.multiStep = true
+			}
+		case ',':
+			if strings.HasPrefix(s, ", then") {
+				f.multiStep = true
+			}
+		case '.':
+			if strings.HasPrefix(s, ". then") {
+				f.multiStep = true
+			}
+		case 'f':
+			if strings.HasPrefix(s, "followed by") {
+				f.multiStep = true
+			}
+		case 't':
+			if hasAny(s, "trade-off", "trade off") {
+				f.reasoning |= rTradeoff
+			}
+			if strings.HasPrefix(s, "thank you") {
+				f.greeting = true
+			}
+		case 'p':
+			if strings.HasPrefix(s, "pros and cons") {
+				f.reasoning |= rCompare
+			}
+		case '`':
+			if strings.HasPrefix(s, "```") {
+				f.code = true
+			}
+		case ':':
+			if strings.HasPrefix(s, ":=") {
+				f.code = true
+			}
+		case '(':
+			if strings.HasPrefix(s, "();") {
+				f.code = true
+			}
+		case '=':
+			if strings.HasPrefix(s, "=>") {
+				f.code = true
+			}
+		case 'w':
+			if strings.HasPrefix(s, "write ") && hasAny(s[len("write "):], "a function", "a program", "code", "a script", "a class", "a query") {
+				f.code = true
+			}
+			if strings.HasPrefix(s, "what ") && hasAny(s[len("what "):], "is", "was", "are", "were") {
+				f.knowledge = true
+			}
+		case '\\':
+			if hasAny(s, `\frac`, `\int`, `\sum`, `\sqrt`, `\lim`, `\begin{`) {
+				f.mathStrong = true
+			}
+		case '$':
+			if strings.HasPrefix(s, "$$") {
+				f.mathStrong = true
+			}
+		case 'h':
+			if strings.HasPrefix(s, "how many") {
+				f.knowledge = true
+			}
+			if strings.HasPrefix(s, "how are you") {
+				f.greeting = true
+			}
+		case 'c':
+			if strings.HasPrefix(s, "capital of") {
+				f.knowledge = true
+			}
+		case 'g':
+			if strings.HasPrefix(s, "good morning") {
+				f.greeting = true
+			}
+		case 'i':
+			if hasAny(s, "in one sentence", "in a sentence") {
+				f.brief = true
+			}
+		case 'o':
+			if strings.HasPrefix(s, "one word") {
+				f.brief = true
+			}
+		case 'y':
+			if strings.HasPrefix(s, "yes or no") {
+				f.brief = true
+			}
+		}
+	}
+}
+
+// hasAny reports whether s starts with any of prefixes.
+func hasAny(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // wordCue records what one lower-cased word says. prevNumber is the
@@ -407,12 +492,25 @@ func (f *features) wordCue(w string, prevNumber int) {
 // forEachWord calls fn for each run of letters, digits, hyphens,
 // underscores or apostrophes in s; atStart is true for the first word of
 // a line or after a sentence end, so capitalisation there says nothing
-// about proper nouns.
+// about proper nouns. ASCII bytes are classified without decoding.
 func forEachWord(s string, fn func(w string, atStart bool)) {
 	start := -1
 	atStart := true
-	for i, r := range s {
-		word := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '\''
+	for i := 0; i < len(s); {
+		var word, end bool
+		n := 1
+		if c := s[i]; c < utf8.RuneSelf {
+			word = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '\''
+			end = c == '.' || c == '!' || c == '?' || c == '\n' || c == ':'
+			if word && start >= 0 {
+				i++
+				continue // inside a word: the common case
+			}
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			word = unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
 		switch {
 		case word && start < 0:
 			start = i
@@ -421,9 +519,10 @@ func forEachWord(s string, fn func(w string, atStart bool)) {
 			start = -1
 			atStart = false
 		}
-		if !word && (r == '.' || r == '!' || r == '?' || r == '\n' || r == ':') {
+		if end {
 			atStart = true
 		}
+		i += n
 	}
 	if start >= 0 {
 		fn(s[start:], atStart)
