@@ -49,8 +49,10 @@ func synthExamples(n int, seed uint64) []Example {
 	return exs
 }
 
-func benchModel(b *testing.B) *Model {
-	m, err := Train(context.Background(), synthExamples(2000, 1), Options{Seed: 1})
+func benchModel(b *testing.B) *Model { return benchModelWith(b, Options{Seed: 1}) }
+
+func benchModelWith(b *testing.B, opts Options) *Model {
+	m, err := Train(context.Background(), synthExamples(2000, 1), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,6 +64,19 @@ func benchModel(b *testing.B) *Model {
 // the shared-dataset report).
 func BenchmarkPredict2000(b *testing.B) {
 	m := benchModel(b)
+	p := synthPrompt(rand.New(rand.NewPCG(9, 9)), 2000)
+	out := make([]float64, 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		out = m.PredictInto(p, nil, out)
+	}
+}
+
+// BenchmarkPredict2000Shared is BenchmarkPredict2000 for a model fitted
+// with a shared difficulty component, which is folded into the heads
+// and should cost nothing at prediction.
+func BenchmarkPredict2000Shared(b *testing.B) {
+	m := benchModelWith(b, Options{Seed: 1, SharedDifficulty: true})
 	p := synthPrompt(rand.New(rand.NewPCG(9, 9)), 2000)
 	out := make([]float64, 2)
 	b.ReportAllocs()

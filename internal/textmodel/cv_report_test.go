@@ -272,3 +272,58 @@ func reportCV(t *testing.T, name string, items []*datasets.Item, models []string
 	}
 	t.Logf("%-24s meanAUC %.4f%s%s (%v)", name, meanAUC, line.String(), extra, took.Round(time.Second))
 }
+
+// TestTrainingSizeDiagnostic trains on 80% and on all of MMLU's
+// training split and reports each model's routing curve on the test
+// split: whether the out-of-fold curve's higher cost at 95% (a fold
+// model learns from 80% of the prompts) comes from the training size or
+// from the split. A diagnostic for BENCHMARKS.md, never a tuning input:
+//
+//	SWITCHYARD_SHARED_DATASETS=$PWD/../shared/datasets go test ./internal/textmodel -run TestTrainingSizeDiagnostic -v
+func TestTrainingSizeDiagnostic(t *testing.T) {
+	dir := os.Getenv("SWITCHYARD_SHARED_DATASETS")
+	if dir == "" {
+		t.Skip("SWITCHYARD_SHARED_DATASETS not set")
+	}
+	items, err := datasets.Load(filepath.Join(dir, "routellm.jsonl.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := []string{mixtral, gpt4}
+	example := func(it *datasets.Item) Example {
+		e := Example{Prompt: router.NormalizePrompt(it.Prompt), Scores: map[string]float64{}, Topic: it.Source}
+		for _, m := range models {
+			e.Scores[m] = it.Outcomes[m].Score
+		}
+		return e
+	}
+	var train, test []*datasets.Item
+	for i := range items {
+		it := &items[i]
+		if !strings.HasPrefix(it.Source, "mmlu/") || len(it.Outcomes) < 2 {
+			continue
+		}
+		if datasets.SplitOf(it, false, 0.5, 1) == datasets.SplitTrain {
+			train = append(train, it)
+		} else {
+			test = append(test, it)
+		}
+	}
+	for _, share := range []int{4, 5} { // folds of five kept
+		var exs []Example
+		for _, it := range train {
+			if cvFold(it) < share {
+				exs = append(exs, example(it))
+			}
+		}
+		m, err := Train(context.Background(), exs, Options{Models: models, Seed: 1, TopicMin: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred := make([]float64, 0, 2*len(test))
+		for _, it := range test {
+			pred = append(pred, m.Predict(router.NormalizePrompt(it.Prompt), nil)[:2]...)
+		}
+		reportCV(t, "mmlu test, trained on "+strconv.Itoa(len(exs)), test, models, pred, 0)
+	}
+}
