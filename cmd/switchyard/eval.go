@@ -10,10 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/switchyard/switchyard/datasets"
 	"github.com/switchyard/switchyard/eval"
 	"github.com/switchyard/switchyard/internal/classify"
-	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 )
@@ -56,9 +54,37 @@ type evalParams struct {
 }
 
 func evalCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	p, out, err := parseEvalFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	e, err := buildEval(ctx, p, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	res, err := e.run(newProgressBar(stdout))
+	if err != nil {
+		return err
+	}
+	return out.write(ctx, p, res, getenv, stdout, stderr)
+}
+
+// evalOutput says where an eval's result goes.
+type evalOutput struct {
+	json      bool   // print JSON instead of text
+	reportDir string // write the HTML report here, if set
+	noStore   bool   // do not record the run in the database
+}
+
+// parseEvalFlags reads eval's command line and checks what it can
+// without the dataset.
+func parseEvalFlags(args []string, stderr io.Writer) (evalParams, evalOutput, error) {
 	fs := newFlagSet("eval", stderr)
-	var p evalParams
-	var policies, trainSources stringList
+	var (
+		p                      evalParams
+		out                    evalOutput
+		policies, trainSources stringList
+	)
 	fs.StringVar(&p.Dataset, "dataset", "", "labeled dataset (.jsonl or .jsonl.gz), required")
 	fs.StringVar(&p.Source, "source", "", "only items whose source starts with this prefix (e.g. mmlu/)")
 	fs.StringVar(&p.Prices, "prices", "", "price file (JSON: model -> input_per_mtok, output_per_mtok) for calls without a recorded cost")
@@ -83,11 +109,11 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fs.Float64Var(&p.LocalThreshold, "local-threshold", classify.DefaultLocalThreshold, "cascade: the confidence a local answer needs to be used without the LLM; in (0, 1] it is also the bucket rule's target, as in the service (classifier.local.threshold); 0 never asks the LLM, above 1 always does (and --local-target is the bucket target)")
 	fs.IntVar(&p.LocalMinSamples, "local-min-samples", 1, "cascade: training examples below which the local model's confidence is 0 (the service's classifier.local.min_samples, default 1000 there)")
 	fs.StringVar(&p.LLM, "llm", "label", "cascade: the LLM tier's offline stand-in: label (the dataset's labels, what the demo upstream's classifier answers) or heuristic")
-	asJSON := fs.Bool("json", false, "print the result as one JSON object")
-	reportDir := fs.String("report", "", "write a self-contained HTML report into this directory")
-	noStore := fs.Bool("no-store", false, "do not record the run in the database")
+	fs.BoolVar(&out.json, "json", false, "print the result as one JSON object")
+	fs.StringVar(&out.reportDir, "report", "", "write a self-contained HTML report into this directory")
+	fs.BoolVar(&out.noStore, "no-store", false, "do not record the run in the database")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return p, out, err
 	}
 	p.Policies = policies
 	p.TrainSources = trainSources
@@ -99,172 +125,29 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 		p.LocalRule = eval.LocalRuleGap
 	}
 	if p.Dataset == "" {
-		return usageError{"eval: --dataset is required"}
+		return p, out, usageError{"eval: --dataset is required"}
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("eval: unexpected argument %q", fs.Arg(0))}
+		return p, out, usageError{fmt.Sprintf("eval: unexpected argument %q", fs.Arg(0))}
 	}
-	var analyzer eval.Analyzer = classify.Heuristic{}
-	var classifier eval.Classifier
 	switch p.Classifier {
-	case "heuristic":
-		classifier = eval.PromptClassifier{Analyzer: analyzer}
-	case "label":
-		classifier = eval.LabelClassifier{Analyzer: analyzer}
-	case "source":
-		classifier = eval.SourceClassifier{Analyzer: analyzer}
-	case "local", "cascade":
-		// Trained below, once the split is known.
+	case "heuristic", "label", "source", "local", "cascade":
 	default:
-		return usageError{fmt.Sprintf("eval: --classifier %q: want heuristic, label, source, local or cascade", p.Classifier)}
+		return p, out, usageError{fmt.Sprintf("eval: --classifier %q: want heuristic, label, source, local or cascade", p.Classifier)}
 	}
 	if err := checkLocalFlags(p); err != nil {
-		return err
+		return p, out, err
 	}
 	if !(p.Target >= 0 && p.Target <= 1) {
-		return usageError{"eval: --target must be in [0, 1]"}
+		return p, out, usageError{"eval: --target must be in [0, 1]"}
 	}
+	return p, out, nil
+}
 
-	// The configuration is optional here: without provider keys the
-	// embedded one does not load, and eval needs none of it but prices
-	// and the static table.
-	load := config.Load
-	if p.Config != "" {
-		load = config.LoadWithoutKeys // eval calls no provider
-	}
-	cfg, err := load(p.Config, getenv)
-	if err != nil {
-		if p.Config != "" {
-			return err
-		}
-		cfg = nil
-	}
-	prices := router.Catalog{}
-	if cfg != nil {
-		prices = cfg.Catalog()
-	}
-	if p.Prices != "" {
-		file, err := loadPrices(p.Prices)
-		if err != nil {
-			return err
-		}
-		for name, m := range file {
-			prices[name] = m
-		}
-	}
-
-	items, err := datasets.Load(p.Dataset)
-	if err != nil {
-		return fmt.Errorf("load dataset: %w", err)
-	}
-	if p.Source != "" {
-		kept := items[:0]
-		for _, it := range items {
-			if strings.HasPrefix(it.Source, p.Source) {
-				kept = append(kept, it)
-			}
-		}
-		if len(kept) == 0 {
-			return fmt.Errorf("dataset %s: no item's source starts with %q", p.Dataset, p.Source)
-		}
-		items = kept
-	}
-
-	split := splitItems(items, p)
-	if !split.outcomes && !p.Audit {
-		return fmt.Errorf("dataset %s has no outcomes: only --audit (with --classifier local, trained from --train-dataset) can use it", p.Dataset)
-	}
-	var (
-		local   *localSetup
-		cascade *eval.CascadeClassifier
-	)
-	if p.Classifier == "local" || p.Classifier == "cascade" {
-		local, err = trainLocal(ctx, p, split, prices, analyzer)
-		if err != nil {
-			return err
-		}
-		if p.KeepQuality > 0 {
-			if local.outOfFold, err = crossFit(ctx, p, local, analyzer); err != nil {
-				return err
-			}
-		}
-		classifier = local.classifier
-		if local.dropped > 0 {
-			fmt.Fprintf(stderr, "local model: left out %d training prompts that are also scored\n", local.dropped)
-		}
-	}
-	if p.Classifier == "cascade" {
-		cascade, err = newCascade(p, local.classifier, analyzer)
-		if err != nil {
-			return err
-		}
-		classifier = cascade
-	}
-	var (
-		res *eval.Result
-		mx  *eval.Matrix
-	)
-	if split.outcomes {
-		bar := newProgressBar(stdout)
-		prep := eval.PrepareOptions{
-			Classifier: classifier,
-			Prices:     prices,
-			TrainFrac:  p.TrainFrac,
-			Seed:       p.Seed,
-			Progress:   bar.report("preparing"),
-		}
-		if local != nil && local.outOfFold != nil {
-			prep.TrainPredictor = local.outOfFold
-		}
-		mx, err = eval.Prepare(items, prep)
-		if err != nil {
-			bar.done()
-			return err
-		}
-		var static router.Table
-		if cfg != nil && coversTable(cfg.Table(), mx.Models) {
-			static = cfg.Table()
-		}
-		bar.report("replaying")(0, 1)
-		res, err = mx.Evaluate(eval.EvaluateOptions{
-			Policies:   p.Policies,
-			Target:     p.Target,
-			Static:     static,
-			Seed:       p.Seed,
-			LocalRule:  p.LocalRule,
-			LocalParam: localParam(p),
-
-			KeepQuality: p.KeepQuality,
-			Baseline:    p.Baseline,
-			Z:           p.Z,
-			KeepParam:   p.KeepParam,
-		})
-		bar.done()
-		if err != nil {
-			return err
-		}
-	} else {
-		// An audit of label-only prompts: nothing to replay.
-		res = &eval.Result{NTest: len(items), Split: "none", Target: p.Target}
-	}
-	res.Dataset = filepath.Base(p.Dataset)
-	if p.Source != "" {
-		res.Dataset += " (source " + p.Source + ")"
-	}
-	res.Classifier = p.Classifier
-	if cascade != nil {
-		res.Cascade = cascadeResult(p, cascade, split, local.prompts)
-	}
-	if local != nil {
-		if res.Local != nil {
-			res.Local.TrainPrompts, res.Local.TrainDataset = local.prompts, local.dataset
-		}
-		if p.Audit {
-			res.Audit = eval.AuditLocal(mx, split.scored(), local.classifier, analyzer)
-		}
-	}
-
-	if *asJSON {
+// write prints res as text or JSON, writes its HTML report and stores
+// the run, as o says.
+func (o evalOutput) write(ctx context.Context, p evalParams, res *eval.Result, getenv func(string) string, stdout, stderr io.Writer) error {
+	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
@@ -273,49 +156,19 @@ func evalCmd(ctx context.Context, args []string, getenv func(string) string, std
 	} else if err := eval.WriteText(stdout, res); err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
-	if *reportDir != "" {
-		path, err := writeReport(*reportDir, p, res)
+	if o.reportDir != "" {
+		path, err := writeReport(o.reportDir, p, res)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "report written to %s\n", path)
 	}
-	if !*noStore {
+	if !o.noStore {
 		if err := storeEvalRun(ctx, p, res, getenv, stderr); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func loadPrices(path string) (router.Catalog, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open price file: %w", err)
-	}
-	defer f.Close()
-	cat, err := eval.ReadPrices(f)
-	if err != nil {
-		return nil, fmt.Errorf("price file %s: %w", path, err)
-	}
-	return cat, nil
-}
-
-// coversTable reports whether every model the table names is in models,
-// that is, whether the configured table can be replayed on the dataset.
-func coversTable(t router.Table, models []string) bool {
-	have := map[string]bool{}
-	for _, m := range models {
-		have[m] = true
-	}
-	for _, list := range t {
-		for _, m := range list {
-			if !have[m] {
-				return false
-			}
-		}
-	}
-	return len(t) > 0
 }
 
 // writeReport writes the HTML report and returns its path.

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/switchyard/switchyard/datasets"
 	"github.com/switchyard/switchyard/eval"
@@ -61,7 +58,7 @@ type localSetup struct {
 	order      []string
 	// outOfFold predicts the training prompts by cross-fitting, with
 	// --keep-quality only.
-	outOfFold *foldPredictor
+	outOfFold *eval.FoldPredictor
 }
 
 // trainLocal trains the local model on the training split (or on
@@ -81,21 +78,8 @@ func trainLocal(ctx context.Context, p evalParams, s evalSplit, prices router.Ca
 		}
 		setup.dataset = filepath.Base(p.TrainDataset)
 	}
-	scored := map[string]bool{}
-	for _, it := range s.scored() {
-		scored[router.NormalizePrompt(it.Prompt)] = true
-	}
-	var kept []*datasets.Item
-	for _, it := range pool {
-		if len(it.Outcomes) == 0 || !hasAnyPrefix(it.Source, p.TrainSources) {
-			continue
-		}
-		if scored[router.NormalizePrompt(it.Prompt)] {
-			setup.dropped++
-			continue
-		}
-		kept = append(kept, it)
-	}
+	kept, dropped := eval.TrainingPool(pool, s.scored(), p.TrainSources)
+	setup.dropped = dropped
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("eval: no training prompt with outcomes for the local model (see --train-dataset, --train-source)")
 	}
@@ -114,76 +98,6 @@ func trainLocal(ctx context.Context, p evalParams, s evalSplit, prices router.Ca
 	setup.classifier, setup.prompts = lc, len(kept)
 	setup.kept, setup.order = kept, order
 	return setup, nil
-}
-
-// foldPredictor holds each training prompt's predictions from the local
-// model trained on the other folds, by normalized prompt.
-type foldPredictor struct {
-	pred map[string][]float64
-	none []float64 // NaN for each model: a prompt no fold predicted
-}
-
-func (f *foldPredictor) Probabilities(it *datasets.Item) []float64 {
-	if p, ok := f.pred[router.NormalizePrompt(it.Prompt)]; ok {
-		return p
-	}
-	return f.none
-}
-
-// crossFit trains the local model p.Folds times, each time leaving out
-// one fold of the training prompts and predicting it, so that every
-// training prompt gets predictions from a model that never saw it: what
-// an operating point must be chosen on. Folds go by normalized prompt, so
-// duplicates share one.
-func crossFit(ctx context.Context, p evalParams, s *localSetup, analyzer eval.Analyzer) (*foldPredictor, error) {
-	fold := func(it *datasets.Item) int {
-		h := fnv.New64a()
-		fmt.Fprintf(h, "%d\x00%s", p.Seed, router.NormalizePrompt(it.Prompt))
-		return int(h.Sum64() % uint64(p.Folds))
-	}
-	out := &foldPredictor{pred: map[string][]float64{}}
-	for range s.order {
-		out.none = append(out.none, math.NaN())
-	}
-	for f := range p.Folds {
-		var train, held []*datasets.Item
-		for _, it := range s.kept {
-			if fold(it) == f {
-				held = append(held, it)
-			} else {
-				train = append(train, it)
-			}
-		}
-		if len(train) == 0 || len(held) == 0 {
-			return nil, fmt.Errorf("eval: --folds %d: fold %d of %d training prompts is empty or everything", p.Folds, f, len(s.kept))
-		}
-		model, err := eval.TrainLocal(ctx, train, s.order, eval.LocalTrainOptions{Topics: p.LocalTopics, Seed: p.Seed})
-		if err != nil {
-			return nil, fmt.Errorf("eval: cross-fitting fold %d: %w", f, err)
-		}
-		lc, err := eval.NewLocalClassifier(model, s.order, p.LocalTarget, analyzer)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range held {
-			out.pred[router.NormalizePrompt(it.Prompt)] = slices.Clone(lc.Probabilities(it))
-		}
-	}
-	return out, nil
-}
-
-// hasAnyPrefix reports whether s starts with one of prefixes, or
-// prefixes is empty.
-func hasAnyPrefix(s string, prefixes []string) bool {
-	if len(prefixes) == 0 {
-		return true
-	}
-	for _, pre := range prefixes {
-		if strings.HasPrefix(s, pre) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkLocalFlags validates the local classifier's and the audit's flags.
