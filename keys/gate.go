@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/outage"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -58,6 +59,10 @@ type Options struct {
 	Store  Store
 	Pacing Pacing
 	Logger *slog.Logger
+	// Outage receives Run's sync failures and successes, so a database
+	// outage is the tracker's few lines, not one per sync; nil makes one
+	// of the Gate's own (named "database").
+	Outage *outage.Tracker
 	Now    func() time.Time
 }
 
@@ -68,6 +73,7 @@ type Gate struct {
 	store  Store
 	pacing Pacing
 	log    *slog.Logger
+	outage *outage.Tracker
 	now    func() time.Time
 
 	mu       sync.Mutex
@@ -111,13 +117,16 @@ func (c *counter) view() Usage {
 
 // NewGate returns a gate that knows no key until its first Sync.
 func NewGate(opts Options) *Gate {
-	g := &Gate{store: opts.Store, pacing: opts.Pacing, log: opts.Logger, now: opts.Now,
+	g := &Gate{store: opts.Store, pacing: opts.Pacing, log: opts.Logger, outage: opts.Outage, now: opts.Now,
 		byHash: map[string]Key{}, byName: map[string]Key{}, counters: map[counterKey]*counter{}, inFlight: map[int64]int64{}, kick: make(chan struct{}, 1)}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
 	if g.now == nil {
 		g.now = time.Now
+	}
+	if g.outage == nil {
+		g.outage = outage.New("database", g.log, outage.Options{})
 	}
 	return g
 }

@@ -106,8 +106,12 @@ func (g *Gate) Run(ctx context.Context, interval time.Duration) {
 		case <-g.kick:
 			time.Sleep(minKickGap) // gather the charges arriving together
 		}
-		if err := g.Sync(ctx); err != nil && ctx.Err() == nil {
-			g.log.Warn("sync keys", "err", err)
+		switch err := g.Sync(ctx); {
+		case err == nil:
+			g.outage.OK()
+		case ctx.Err() == nil:
+			// Counted into the outage's lines, not logged per sync.
+			g.outage.Fail("sync keys", err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -53,6 +54,7 @@ func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error)
 			s.health.observe(att.Provider, err)
 			if err == nil {
 				res.answered(name, reply)
+				s.upstream.OK()
 				return reply, nil
 			}
 			if started {
@@ -72,18 +74,30 @@ func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error)
 				// be spliced in.
 				return reply, &Error{Kind: KindUnavailable, Message: fmt.Sprintf("model %s broke off its answer: %s", name, att.Error), Err: err}
 			}
+			// In a known upstream outage every request's attempts fail
+			// alike: the tracker's lines say so, these go to Debug.
+			level := slog.LevelWarn
+			if s.upstream.Down() {
+				level = slog.LevelDebug
+			}
 			wait, again := s.retryAfter(ctx, err, retry)
 			if !again {
-				s.log.Warn("attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
+				s.log.Log(ctx, level, "attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
 				break
 			}
-			s.log.Info("attempt failed, retrying", "id", res.ID, "model", name, "status", att.Status, "wait", wait)
+			s.log.Log(ctx, min(level, slog.LevelInfo), "attempt failed, retrying", "id", res.ID, "model", name, "status", att.Status, "wait", wait)
 			if !sleep(ctx, wait) {
 				return Reply{}, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
 			}
 		}
 	}
-	return Reply{}, s.exhausted(p)
+	err := s.exhausted(p)
+	if KindOf(err) == KindUnavailable {
+		// No candidate answered: the upstream tracker counts it, and
+		// logs only an outage's start, summaries and end.
+		s.upstream.Fail("serve", err)
+	}
+	return Reply{}, err
 }
 
 // retryAfter says whether to call the same model again after err (the
@@ -160,7 +174,7 @@ func (res *Result) answered(model string, reply Reply) {
 func (s *Service) admit(name string, p *plan) (Completer, Attempt, bool) {
 	m := s.models[name]
 	att := Attempt{Model: name, Provider: m.Provider}
-	if m.ContextWindow > 0 && p.promptTokens >= m.ContextWindow {
+	if s.tooLong(name, p) {
 		att.Status, att.Error = OutcomeSkipped, fmt.Sprintf("prompt of about %d tokens exceeds context window %d", p.promptTokens, m.ContextWindow)
 		p.res.Attempts = append(p.res.Attempts, att)
 		return nil, att, false
@@ -180,11 +194,19 @@ func (s *Service) admit(name string, p *plan) (Completer, Attempt, bool) {
 	return c, att, true
 }
 
+// tooLong reports whether p's prompt exceeds model name's context window.
+func (s *Service) tooLong(name string, p *plan) bool {
+	m := s.models[name]
+	return m.ContextWindow > 0 && p.promptTokens >= m.ContextWindow
+}
+
 // exhausted is the error when no candidate answered.
 func (s *Service) exhausted(p *plan) error {
 	if len(p.tried) == 0 {
-		if len(p.candidates) == 1 {
-			// A named model that cannot take the prompt: the caller's error.
+		if len(p.candidates) == 1 && s.tooLong(p.candidates[0], p) {
+			// A named model that cannot take the prompt: the caller's
+			// error. One skipped for its health (breaker open, cooling
+			// down) is not: that is the 502 below.
 			return Errorf(KindInvalid, "messages", "prompt of about %d tokens does not fit model %s", p.promptTokens, p.candidates[0])
 		}
 		return Errorf(KindUnavailable, "", "no candidate model could take the prompt (tried none of %s)", strings.Join(p.candidates, ", "))

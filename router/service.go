@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/outage"
 )
 
 // Message is one chat turn. Content is its text (text parts joined by
@@ -163,6 +165,7 @@ type Service struct {
 	timeout    time.Duration
 	firstByte  time.Duration
 	log        *slog.Logger
+	upstream   *outage.Tracker
 	now        func() time.Time
 	newID      func() string
 	explore    float64
@@ -196,8 +199,14 @@ type Options struct {
 	// is slow only because it is long.
 	FirstByteTimeout time.Duration
 	Logger           *slog.Logger
-	Now              func() time.Time
-	NewID            func() string
+	// Upstream follows requests that no candidate could answer, so an
+	// upstream outage is logged as one line when it starts, a summary
+	// every 30s (requests failed) and one when a request is answered
+	// again, not a line per request and attempt; nil makes one named
+	// "upstream" on Logger.
+	Upstream *outage.Tracker
+	Now      func() time.Time
+	NewID    func() string
 	// Explore is the exploration budget: the average share of routed
 	// requests sent first to another of their candidates, so the learner
 	// keeps evidence about models routing is not choosing. It is spent
@@ -233,6 +242,7 @@ func NewService(opts Options) (*Service, error) {
 		baseline:   opts.Baseline,
 		timeout:    opts.Timeout,
 		log:        opts.Logger,
+		upstream:   opts.Upstream,
 		now:        opts.Now,
 		newID:      opts.NewID,
 	}
@@ -248,6 +258,9 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.upstream == nil {
+		s.upstream = outage.New("upstream", s.log, outage.Options{Now: s.now})
 	}
 	if s.newID == nil {
 		s.newID = NewID

@@ -92,14 +92,14 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 	if cfg.Learner.KeepPrompts {
 		// Prompts are kept off the reply's path; the last are written on
 		// the way out, before the store closes (see close).
-		a.keeper = classify.NewKeeper(casc, st, classify.KeeperOptions{Logger: log})
+		a.keeper = classify.NewKeeper(casc, st, classify.KeeperOptions{Logger: log, Outage: a.dbOutage})
 		classifier = a.keeper
 	}
 
 	a.recorder = recorder.New(st, recorder.Options{Logger: log, Outage: a.dbOutage})
 	rec := a.recorder
 	a.dbOutage.SetWaiting(rec.Pending)
-	a.gate = newGate(ctx, cfg, st, log)
+	a.gate = newGate(ctx, cfg, st, a.dbOutage, log)
 	a.metrics = metrics.New(metrics.Gauges{
 		InFlight:     func() int64 { return a.api.InFlight() },
 		Refused:      func() uint64 { return a.api.Refused() },
@@ -237,9 +237,10 @@ func seededRand(seed uint64) func() float64 {
 // newGate returns the API-key gate, its keys loaded. A database that
 // cannot be read now leaves it knowing no key until the next sync: with
 // keys required, requests get 401 meanwhile rather than going unchecked.
-func newGate(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) *keys.Gate {
+func newGate(ctx context.Context, cfg *config.Config, st *store.Store, db *outage.Tracker, log *slog.Logger) *keys.Gate {
 	gate := keys.NewGate(keys.Options{
-		Store: st,
+		Outage: db,
+		Store:  st,
 		Pacing: keys.Pacing{
 			Goal:      cfg.Routing.KeepQuality,
 			Floor:     cfg.Keys.KeepQualityFloor,

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/outage"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -25,7 +26,11 @@ type KeeperOptions struct {
 	FlushInterval time.Duration // longest a prompt waits for a batch; default 1s
 	WriteTimeout  time.Duration // bound on one write; default 10s
 	Logger        *slog.Logger
-	Now           func() time.Time
+	// Outage receives write failures and successes, so a database outage
+	// is the tracker's few lines, not one per batch; nil makes one of the
+	// Keeper's own (named "database").
+	Outage *outage.Tracker
+	Now    func() time.Time
 }
 
 // Keeper is a router.Classifier that keeps the text of every prompt it
@@ -67,6 +72,9 @@ func NewKeeper(inner router.Classifier, sink PromptSink, opts KeeperOptions) *Ke
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Outage == nil {
+		opts.Outage = outage.New("database", opts.Logger, outage.Options{})
 	}
 	k := &Keeper{inner: inner, sink: sink, opts: opts, queue: make(chan router.Prompt, opts.Capacity), done: make(chan struct{})}
 	go k.write()
@@ -126,8 +134,12 @@ func (k *Keeper) write() {
 		ctx, cancel := context.WithTimeout(context.Background(), k.opts.WriteTimeout)
 		defer cancel()
 		if err := k.sink.KeepPrompts(ctx, batch, k.opts.Now()); err != nil {
+			// Training data may be lost (counted in Dropped); the outage
+			// is logged by the tracker, not a line per batch.
 			k.dropped.Add(int64(len(batch)))
-			k.opts.Logger.Warn("keep prompts for training", "prompts", len(batch), "err", err)
+			k.opts.Outage.Fail("keep prompts for training", err)
+		} else {
+			k.opts.Outage.OK()
 		}
 		batch = batch[:0]
 	}

@@ -18,7 +18,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, errorBody(shutdownError().Message, "server_error", "", "shutting_down"))
 		return
 	}
-	if edge.Status(router.KindOf(err)) >= 500 {
+	// A request no candidate answered (or whose client left) is not
+	// logged here: the router's upstream tracker logs an outage's start,
+	// summaries and end, not a line per request (issue 12, item 5).
+	if k := router.KindOf(err); k != router.KindUnavailable && edge.Status(k) >= 500 {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 	}
 	writeError(c, err)

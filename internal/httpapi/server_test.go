@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/logtest"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -169,20 +171,29 @@ func TestErrorMapping(t *testing.T) {
 		wantCode   int
 		wantRetry  string
 		wantNoLeak string
+		// wantLogged: a line per request only for a broken server; a
+		// request no candidate answered is the router's upstream
+		// tracker's to log, once per outage (issue 12, item 5).
+		wantLogged int
 	}{
-		{router.Errorf(router.KindUnavailable, "", "every candidate model failed (tried a, b)"), 502, "false", ""},
-		{router.Errorf(router.KindNotFound, "model", "model %q is not configured", "x"), 404, "", ""},
-		{errors.New("pq: password authentication failed for user secret-user"), 500, "false", "secret-user"},
+		{router.Errorf(router.KindUnavailable, "", "every candidate model failed (tried a, b)"), 502, "false", "", 0},
+		{router.Errorf(router.KindNotFound, "model", "model %q is not configured", "x"), 404, "", "", 0},
+		{errors.New("pq: password authentication failed for user secret-user"), 500, "false", "secret-user", 1},
 	}
 	for _, tt := range tests {
-		_, ts := newTestServer(t, &echoRouter{err: tt.err}, fixedSpend{}, nil)
+		h, log := logtest.New()
+		ts := httptest.NewServer(New(Options{Router: &echoRouter{err: tt.err}, Spend: fixedSpend{}, Baseline: "strong", Logger: log}).Handler())
 		code, body, hdr := do(t, "POST", ts.URL+"/ask", `{"prompt":"hi"}`)
+		ts.Close()
 		if code != tt.wantCode || hdr.Get("x-should-retry") != tt.wantRetry {
 			t.Errorf("%v: status %d x-should-retry %q, want %d %q", tt.err, code, hdr.Get("x-should-retry"), tt.wantCode, tt.wantRetry)
 		}
 		raw, _ := json.Marshal(body)
 		if tt.wantNoLeak != "" && strings.Contains(string(raw), tt.wantNoLeak) {
 			t.Errorf("internal error text reached the client: %s", raw)
+		}
+		if got := h.Count(slog.LevelWarn); got != tt.wantLogged {
+			t.Errorf("%v: %d lines at WARN or above, want %d:\n%s", tt.err, got, tt.wantLogged, h)
 		}
 	}
 }
