@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -204,9 +205,14 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
+// truncate cuts s to at most n bytes on a character boundary: half a
+// character is invalid UTF-8, which PostgreSQL refuses in the record.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

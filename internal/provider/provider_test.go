@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/router"
@@ -243,5 +244,23 @@ func TestDialects(t *testing.T) {
 	}
 	if call.Messages[0].Role != "developer" {
 		t.Errorf("translation modified the caller's messages")
+	}
+}
+
+func TestTruncateKeepsCharactersWhole(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc…"},
+		{"aé", 2, "a…"},  // é is 2 bytes: cut before it, not through it
+		{"a🔑b", 3, "a…"}, // 🔑 is 4 bytes
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, tt.n); got != tt.want || !utf8.ValidString(got) {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
 	}
 }

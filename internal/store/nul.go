@@ -3,20 +3,25 @@ package store
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 )
 
-// PostgreSQL refuses a NUL character anywhere in text (22021) and the
-// escape \u0000 in JSONB (22P05), while the text Switchyard records is
-// partly other people's: a provider's error message, a classifier's
-// reason, a user's prompt. One such string would fail its whole batch of
-// records, again on every retry. Both dialects store U+FFFD instead, so a
-// row reads back the same wherever it was written.
+// PostgreSQL refuses a NUL character anywhere in text and invalid UTF-8
+// (22021), and the escape \u0000 in JSONB (22P05), while the text
+// Switchyard records is partly other people's: a provider's error
+// message, a classifier's reason, a user's prompt. One such string would
+// fail its whole batch of records, again on every retry. Both dialects
+// store U+FFFD instead, so a row reads back the same wherever it was
+// written.
 
 // replacement stands in for a NUL.
 const replacement = "\uFFFD"
 
-// noNUL returns s with every NUL replaced.
+// noNUL returns s with every NUL and invalid UTF-8 sequence replaced.
 func noNUL(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, replacement)
+	}
 	if !strings.Contains(s, "\x00") {
 		return s
 	}

@@ -136,13 +136,14 @@ func withTraffic(rec router.Record) router.Record {
 }
 
 // A provider's error text is the provider's: it may hold a NUL, which
-// PostgreSQL refuses in text and JSONB (22021, 22P05). The record is
+// PostgreSQL refuses in text and JSONB (22021, 22P05), or end in half a
+// character when truncated. The record is
 // written with the NUL replaced, on both dialects, rather than the whole
 // batch failing until the recorder gives up on it.
 func TestInsertRequestsNUL(t *testing.T) {
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	rec := fullRecord("req_nul", at)
-	rec.Status, rec.Error = router.OutcomeError, "model says: bad\x00input"
+	rec.Status, rec.Error = router.OutcomeError, "model says: bad\x00input, cut mid-rune \xc3"
 	rec.Attempts[0].Error = "upstream 400: bad\x00input \\u0000 \u0000end"
 	rec.Category = "cat\x00"
 	eachDialect(t, func(t *testing.T, s *store.Store) {
@@ -157,7 +158,7 @@ func TestInsertRequestsNUL(t *testing.T) {
 		if want := "upstream 400: bad\uFFFDinput \\u0000 \uFFFDend"; got.Attempts[0].Error != want {
 			t.Errorf("attempt error = %q, want %q", got.Attempts[0].Error, want)
 		}
-		if want := "model says: bad\uFFFDinput"; got.Error != want {
+		if want := "model says: bad\uFFFDinput, cut mid-rune \uFFFD"; got.Error != want {
 			t.Errorf("error = %q, want %q", got.Error, want)
 		}
 	})
