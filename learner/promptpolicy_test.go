@@ -92,16 +92,32 @@ func TestJobPromotesPerPromptPolicy(t *testing.T) {
 		t.Errorf("reason = %q, want the policy's estimate with its margin", rep.Reason)
 	}
 
-	// Again on the same traffic: the policy routes as the active one
-	// does, so nothing is promoted, and the active policy keeps the
-	// model its point was chosen for.
+	// Again with a little more of the same traffic: the local model
+	// retrains to another digest, but the policy chosen routes as the
+	// active one does, so nothing is promoted, and the active policy
+	// keeps the model its point was chosen for (it is not re-promoted
+	// with the new model as a "retrained local model").
+	more, moreLocal := splitTraffic(1700)
+	st.obs = more
+	for id, text := range moreLocal.texts {
+		local.texts[id] = text
+	}
 	rep, err = j.Run(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if rep.Local == nil || rep.Local.Digest == "" || rep.Local.Digest == v.Provenance.LocalModel {
+		t.Fatalf("second run's local model %+v, want one retrained to a new digest", rep.Local)
+	}
 	vs := st.snapshot()
-	if rep.Status == RunPromoted || vs[len(vs)-1].Status == router.StatusActive && vs[len(vs)-1].ID != v.ID {
-		t.Errorf("second run = %s (%s), versions %d; want the active policy kept", rep.Status, rep.Reason, len(vs))
+	active := vs[0]
+	for _, x := range vs {
+		if x.Status == router.StatusActive {
+			active = x
+		}
+	}
+	if rep.Status == RunPromoted || active.ID != v.ID {
+		t.Errorf("second run = %s (%s), active v%d; want the active policy v%d kept", rep.Status, rep.Reason, active.ID, v.ID)
 	}
 }
 

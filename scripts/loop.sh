@@ -32,7 +32,11 @@
 # prompts, status, held-out quality and cost; unset: none), SHUFFLE=1 to
 # replay the train split in a seeded random order rather than the file's
 # (a file sorted by source otherwise replays one source first; the split
-# itself goes by item id, so the held-out prompts are the same).
+# itself goes by item id, so the held-out prompts are the same), DB a
+# SQLite file to keep the service's database in (a new file; unset: a
+# temporary one), for the admin page: each held-out measurement is
+# recorded there as an eval run (`eval-version --record`, its JSON
+# described in cmd/switchyard/evalversion.go).
 set -euo pipefail
 
 dataset=${1:?usage: scripts/loop.sh DATASET}
@@ -107,7 +111,12 @@ baseline_model: "$strong"
 learner: {enabled: false, window: 168h, min_samples: $MIN_SAMPLES, tolerance: $TOLERANCE, keep_prompts: true${TARGET:+, target: $TARGET}}
 YAML
 
-export DATABASE_URL="sqlite:$tmp/loop.db"
+db=$tmp/loop.db
+if [ -n "${DB:-}" ]; then
+	[ ! -e "$DB" ] || { echo "scripts/loop.sh: DB $DB exists: want a new file" >&2; exit 2; }
+	db=$(cd "$(dirname "$DB")" && pwd)/$(basename "$DB")
+fi
+export DATABASE_URL="sqlite:$db"
 "$sy" upstream --dataset "$dataset" --addr "127.0.0.1:$up_port" --latency-scale 0 >"$tmp/upstream.out" 2>"$tmp/upstream.log" &
 pids+=($!)
 "$sy" serve --config "$tmp/static.yaml" >"$tmp/serve.out" 2>"$tmp/serve.log" &
@@ -127,12 +136,14 @@ echo "static table: every bucket $chain"
 echo "learner:      keep_quality $KEEP of $strong${TARGET:+ (absolute target $TARGET)}, tolerance $TOLERANCE, min_samples $MIN_SAMPLES, local model from $LOCAL_MIN prompts; exploration $EXPLORE"
 echo
 
-# Held out: the split's test part, never replayed, scored offline.
+# Held out: the split's test part, never replayed, scored offline; each
+# measurement is recorded in the service's database against the static
+# table (version 1) and the prompts replayed so far.
 heldout() {
 	"$sy" eval-version --config "$tmp/static.yaml" --dataset "$dataset" --prices "$tmp/prices.json" --version "$1" \
-		--split test --train-frac "$TRAIN_FRAC" --seed "$SEED" --json
+		--split test --train-frac "$TRAIN_FRAC" --seed "$SEED" --json --record --static 1 --replayed "$2" 2>>"$tmp/eval-version.log"
 }
-heldout 1 >"$tmp/static-heldout.json"
+heldout 1 0 >"$tmp/static-heldout.json"
 static_cost=$(jq .cost_usd "$tmp/static-heldout.json")
 static_quality=$(jq .quality "$tmp/static-heldout.json")
 : >"$tmp/curve.jsonl"
@@ -159,7 +170,7 @@ while [ "$sent" -lt "$LIMIT" ]; do
 	done
 	"$sy" learn --config "$tmp/static.yaml" --json >"$tmp/learn.json"
 	status=$(jq -r .status "$tmp/learn.json")
-	heldout active >"$tmp/active-heldout.json"
+	heldout active "$sent" >"$tmp/active-heldout.json"
 	jq -c --argjson sent "$sent" --arg status "$status" --argjson sq "$static_quality" --argjson sc "$static_cost" \
 		'{prompts: $sent, status: $status, quality: .quality, cost_usd: .cost_usd, static_quality: $sq, cost_share: (.cost_usd / $sc), by_policy: .by_policy, n: .n}' \
 		"$tmp/active-heldout.json" >>"$tmp/curve.jsonl"
@@ -180,7 +191,7 @@ echo "first promotion after: ${first_promotion:-none} prompts"
 "$sy" table diff 1 active --config "$tmp/static.yaml" >"$tmp/diff.txt" 2>&1 || true
 head -40 "$tmp/diff.txt" >&2
 [ -z "${CURVE:-}" ] || cp "$tmp/curve.jsonl" "$CURVE"
-heldout active >"$tmp/active-heldout.json"
+[ -f "$tmp/active-heldout.json" ] || heldout active "$sent" >"$tmp/active-heldout.json"
 jq -c --arg dataset "$(basename "$dataset")" --argjson sent "$sent" --argjson promotions "$promotions" \
 	--slurpfile s "$tmp/static-heldout.json" '
 	{dataset: $dataset, prompts_replayed: $sent, promotions: $promotions,

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 
 	"github.com/switchyard/switchyard/datasets"
 	"github.com/switchyard/switchyard/eval"
 	"github.com/switchyard/switchyard/internal/classify"
 	"github.com/switchyard/switchyard/internal/config"
+	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -28,6 +30,52 @@ type versionScore struct {
 	ByPolicy int            `json:"by_policy"`
 	Calls    map[string]int `json:"calls_by_model"`
 	Point    string         `json:"point,omitempty"`
+}
+
+// The JSON of a recorded eval-version run (--record), one router.EvalRun
+// a held-out measurement of a version: what the admin page's learning
+// curve plots, one point a run. Its Params are versionParams with Kind
+// "eval-version" (a `switchyard eval` run's Params have no kind), and
+// its Result is a versionResult. A loop (scripts/loop.sh) records one
+// after each learner run, so the curve is Result.cost_share and
+// Result.quality (and Result.static.quality) against
+// Params.prompts_replayed, ordered by prompts_replayed then created_at.
+
+// versionParams are the Params of a recorded eval-version run.
+type versionParams struct {
+	// Kind is "eval-version", telling these runs from `switchyard eval`
+	// runs in the same table.
+	Kind string `json:"kind"`
+	// Version is the scored version's id (the active one's when
+	// --version active).
+	Version int64 `json:"version"`
+	// Dataset is the dataset file's base name; Split, TrainFrac and Seed
+	// select its prompts (the held-out "test" split in the loop).
+	Dataset   string  `json:"dataset"`
+	Split     string  `json:"split"`
+	TrainFrac float64 `json:"train_frac"`
+	Seed      uint64  `json:"seed"`
+	// PromptsReplayed is how many prompts the service had answered with
+	// feedback when the version was scored (--replayed; zero when not
+	// given): the learning curve's x axis.
+	PromptsReplayed int `json:"prompts_replayed"`
+	// StaticVersion is the version the cost share is relative to
+	// (--static; zero when not given).
+	StaticVersion int64 `json:"static_version,omitempty"`
+}
+
+// versionResult is the Result of a recorded eval-version run: the
+// version's figures on the split (versionScore's fields: version,
+// split, n, quality as the mean score in [0, 1], cost_usd as the total
+// over the n prompts, by_policy, calls_by_model, point) and, with
+// --static, the static version's figures on the same prompts (static:
+// the same fields), cost_share = cost_usd / static.cost_usd (absent when
+// the static cost is zero) and quality_delta = quality - static.quality.
+type versionResult struct {
+	versionScore
+	Static       *versionScore `json:"static,omitempty"`
+	CostShare    *float64      `json:"cost_share,omitempty"`
+	QualityDelta *float64      `json:"quality_delta,omitempty"`
 }
 
 // evalVersionCmd scores a stored version the way the service routes with
@@ -47,8 +95,17 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 	seed := fs.Uint64("seed", 1, "seed of the split when the dataset fixes none")
 	pricesPath := fs.String("prices", "", "price file (JSON: model -> input_per_mtok, output_per_mtok), over the configuration's prices, for calls without a recorded cost")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	record := fs.Bool("record", false, "record the result in the database as an eval run (the admin page's learning curve)")
+	replayed := fs.Int("replayed", 0, "prompts replayed when the version was scored, recorded with --record")
+	static := fs.Int64("static", 0, "also score this version id on the same prompts and report the cost share against it (0: none)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *replayed < 0 {
+		return usageError{fmt.Sprintf("eval-version: --replayed %d: want a count >= 0", *replayed)}
+	}
+	if *static < 0 {
+		return usageError{fmt.Sprintf("eval-version: --static %d: want a version id", *static)}
 	}
 	if *dataset == "" {
 		return usageError{"eval-version: --dataset is required"}
@@ -99,6 +156,79 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 
+	sc := versionScorer{st: st, cfg: cfg, prices: prices, log: log, items: items, split: *split, trainFrac: *trainFrac, seed: *seed}
+	score, err := sc.score(ctx, v)
+	if err != nil {
+		return err
+	}
+	res := versionResult{versionScore: score}
+	if *static > 0 {
+		sv, err := st.GetVersion(ctx, *static)
+		if err != nil {
+			return fmt.Errorf("eval-version: static version: %w", err)
+		}
+		ss, err := sc.score(ctx, sv)
+		if err != nil {
+			return err
+		}
+		res.Static = &ss
+		delta := res.Quality - ss.Quality
+		res.QualityDelta = &delta
+		if ss.CostUSD > 0 {
+			share := res.CostUSD / ss.CostUSD
+			res.CostShare = &share
+		}
+	}
+	if *record {
+		params, err := json.Marshal(versionParams{Kind: "eval-version", Version: v.ID, Dataset: filepath.Base(*dataset),
+			Split: *split, TrainFrac: *trainFrac, Seed: *seed, PromptsReplayed: *replayed, StaticVersion: *static})
+		if err != nil {
+			return fmt.Errorf("eval-version: encode params: %w", err)
+		}
+		result, err := json.Marshal(res)
+		if err != nil {
+			return fmt.Errorf("eval-version: encode result: %w", err)
+		}
+		run, err := st.CreateEvalRun(ctx, router.EvalRun{Dataset: filepath.Base(*dataset), Params: params, Result: result})
+		if err != nil {
+			return fmt.Errorf("eval-version: record: %w", err)
+		}
+		fmt.Fprintf(stderr, "eval run %d stored\n", run.ID)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	if _, err := fmt.Fprintf(stdout, "version %d on the %s split (%d prompts): quality %.4f, cost $%.6f, %d routed by the per-prompt policy %s\n",
+		res.Version, res.Split, res.N, res.Quality, res.CostUSD, res.ByPolicy, res.Point); err != nil {
+		return err
+	}
+	if res.Static != nil {
+		share := "n/a"
+		if res.CostShare != nil {
+			share = fmt.Sprintf("%.1f%%", 100**res.CostShare)
+		}
+		_, err := fmt.Fprintf(stdout, "static version %d: quality %.4f, cost $%.6f; cost share %s, quality %+.4f\n",
+			res.Static.Version, res.Static.Quality, res.Static.CostUSD, share, *res.QualityDelta)
+		return err
+	}
+	return nil
+}
+
+// versionScorer replays stored versions on a dataset split.
+type versionScorer struct {
+	st        *store.Store
+	cfg       *config.Config
+	prices    router.Catalog
+	log       *slog.Logger
+	items     []datasets.Item
+	split     string
+	trainFrac float64
+	seed      uint64
+}
+
+// score replays v on the split's prompts.
+func (sc versionScorer) score(ctx context.Context, v router.Version) (versionScore, error) {
+	st, cfg, prices, log, items := sc.st, sc.cfg, sc.prices, sc.log, sc.items
 	// The service's own reading of the version: its local tier gives the
 	// predictor, the picker is the one the service builds.
 	tier := classify.NewLocalTier(classify.LocalTierOptions{
@@ -107,14 +237,15 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 	})
 	pred := tier.Load(ctx, v)
 	var picker *router.Picker
-	res := versionScore{Version: v.ID, Split: *split, Calls: map[string]int{}}
+	res := versionScore{Version: v.ID, Split: sc.split, Calls: map[string]int{}}
 	if pred != nil {
 		costs := make([]float64, len(v.Policy.Models))
 		for k, m := range v.Policy.Models {
 			costs[k] = float64(cfg.Catalog()[m].Cost(1000, 1000))
 		}
+		var err error
 		if picker, err = router.NewPicker(v.Policy.Models, costs, v.Policy.Point); err != nil {
-			return fmt.Errorf("eval-version: %w", err)
+			return versionScore{}, fmt.Errorf("eval-version: %w", err)
 		}
 		res.Point = v.Policy.Point.String()
 	}
@@ -122,7 +253,7 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 	fixed := datasets.FixedSplit(items)
 	for i := range items {
 		it := &items[i]
-		if *split != "all" && datasets.SplitOf(it, fixed, *trainFrac, *seed) != *split || len(it.Outcomes) == 0 {
+		if sc.split != "all" && datasets.SplitOf(it, fixed, sc.trainFrac, sc.seed) != sc.split || len(it.Outcomes) == 0 {
 			continue
 		}
 		a := heuristic.Analyze(it.Prompt)
@@ -130,7 +261,7 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 		if picker != nil {
 			p, err := pred.Predict(ctx, router.NormalizePrompt(it.Prompt))
 			if err != nil {
-				return fmt.Errorf("eval-version: predict: %w", err)
+				return versionScore{}, fmt.Errorf("eval-version: predict: %w", err)
 			}
 			if k := picker.Choose(p.Success); k >= 0 {
 				model = picker.Models()[k]
@@ -144,11 +275,11 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		o, ok := it.Outcomes[model]
 		if !ok {
-			return fmt.Errorf("eval-version: item %s has no outcome of %q, where version %d routes it", it.ID, model, v.ID)
+			return versionScore{}, fmt.Errorf("eval-version: item %s has no outcome of %q, where version %d routes it", it.ID, model, v.ID)
 		}
 		cost, err := eval.CallCost(it, model, o, a, prices)
 		if err != nil {
-			return fmt.Errorf("eval-version: item %s: %w", it.ID, err)
+			return versionScore{}, fmt.Errorf("eval-version: item %s: %w", it.ID, err)
 		}
 		res.N++
 		res.Quality += o.Score
@@ -158,10 +289,5 @@ func evalVersionCmd(ctx context.Context, args []string, getenv func(string) stri
 	if res.N > 0 {
 		res.Quality /= float64(res.N)
 	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(res)
-	}
-	_, err = fmt.Fprintf(stdout, "version %d on the %s split (%d prompts): quality %.4f, cost $%.6f, %d routed by the per-prompt policy %s\n",
-		res.Version, res.Split, res.N, res.Quality, res.CostUSD, res.ByPolicy, res.Point)
-	return err
+	return res, nil
 }

@@ -99,4 +99,57 @@ baseline_model: big
 	if _, stderr, err := runEval(t, env, []string{"eval-version", "--config", cfgPath, "--dataset", "testdata/eval/small.jsonl", "--version", "x"}); err == nil || !strings.Contains(err.Error()+stderr, "--version") {
 		t.Errorf("--version x: err %v, want one naming --version", err)
 	}
+
+	// --record stores the held-out measurement where the admin page
+	// reads eval runs, with the fields its learning curve plots.
+	if _, stderr, err := runEval(t, env, []string{"eval-version", "--config", cfgPath, "--dataset", "testdata/eval/small.jsonl",
+		"--prices", "testdata/eval/prices.json", "--version", "2", "--static", "1", "--replayed", "500", "--record", "--json"}); err != nil {
+		t.Fatalf("eval-version --record: %v\n%s", err, stderr)
+	}
+	st, err = store.Open(ctx, url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.ListEvalRuns(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("%d eval runs stored, want 1", len(runs))
+	}
+	var params struct {
+		Kind            string `json:"kind"`
+		Version         int64  `json:"version"`
+		PromptsReplayed int    `json:"prompts_replayed"`
+		StaticVersion   int64  `json:"static_version"`
+		Split           string `json:"split"`
+	}
+	var result struct {
+		Quality      float64 `json:"quality"`
+		CostUSD      float64 `json:"cost_usd"`
+		CostShare    float64 `json:"cost_share"`
+		QualityDelta float64 `json:"quality_delta"`
+		Static       struct {
+			Quality float64 `json:"quality"`
+			CostUSD float64 `json:"cost_usd"`
+		} `json:"static"`
+	}
+	if err := json.Unmarshal(runs[0].Params, &params); err != nil {
+		t.Fatalf("params %s: %v", runs[0].Params, err)
+	}
+	if err := json.Unmarshal(runs[0].Result, &result); err != nil {
+		t.Fatalf("result %s: %v", runs[0].Result, err)
+	}
+	big, small := want["big"], want["small"]
+	if got := params; got.Kind != "eval-version" || got.Version != v2.ID || got.PromptsReplayed != 500 || got.StaticVersion != v1.ID || got.Split != "test" {
+		t.Errorf("params %s: want kind eval-version, version %d, 500 replayed, static %d, split test", runs[0].Params, v2.ID, v1.ID)
+	}
+	if runs[0].Dataset != "small.jsonl" {
+		t.Errorf("dataset %q, want small.jsonl", runs[0].Dataset)
+	}
+	if math.Abs(result.CostShare-small[1]/big[1]) > 1e-9 || math.Abs(result.Static.CostUSD-big[1]) > 1e-12 ||
+		math.Abs(result.QualityDelta-(small[0]-big[0])/float64(n)) > 1e-9 || math.Abs(result.Quality-small[0]/float64(n)) > 1e-9 {
+		t.Errorf("result %s: want cost share %v, static cost %v, quality delta %v", runs[0].Result, small[1]/big[1], big[1], (small[0]-big[0])/float64(n))
+	}
 }
