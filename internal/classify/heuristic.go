@@ -100,7 +100,14 @@ type features struct {
 
 // Analyze returns the heuristic analysis of prompt, with Tier set to
 // router.TierHeuristic.
-func (Heuristic) Analyze(prompt string) router.Analysis {
+func (h Heuristic) Analyze(prompt string) router.Analysis { return h.analyze(prompt, true) }
+
+// cues is Analyze without the Reason, for a caller that gives its own
+// (the local tier, on every policy-routed request): the score's parts
+// are then not formatted.
+func (h Heuristic) cues(prompt string) router.Analysis { return h.analyze(prompt, false) }
+
+func (Heuristic) analyze(prompt string, withReason bool) router.Analysis {
 	f := extract(prompt)
 
 	score := 0
@@ -108,7 +115,9 @@ func (Heuristic) Analyze(prompt string) router.Analysis {
 	add := func(name string, n int) {
 		if n > 0 {
 			score += n
-			parts = append(parts, fmt.Sprintf("%s+%d", name, n))
+			if withReason {
+				parts = append(parts, fmt.Sprintf("%s+%d", name, n))
+			}
 		}
 	}
 	r := 0
@@ -141,20 +150,23 @@ func (Heuristic) Analyze(prompt string) router.Analysis {
 	case score >= 1:
 		c = router.Moderate
 	}
-	reason := "no complexity cues"
-	if len(parts) > 0 {
-		reason = "score " + fmt.Sprint(score) + " from " + strings.Join(parts, ", ")
-	}
-	return router.Analysis{
+	a := router.Analysis{
 		Complexity:              c,
 		ReasoningRequired:       f.reasoning != 0 || f.mathStrong,
 		ExternalKnowledgeNeeded: f.externalKnowledge(),
 		MultiStep:               f.multiStep,
 		EstimatedTokens:         estimateAnswer(prompt, cat, c, f),
 		Category:                cat,
-		Reason:                  "heuristic: " + reason + "; category " + cat,
 		Tier:                    router.TierHeuristic,
 	}
+	if withReason {
+		reason := "no complexity cues"
+		if len(parts) > 0 {
+			reason = "score " + fmt.Sprint(score) + " from " + strings.Join(parts, ", ")
+		}
+		a.Reason = "heuristic: " + reason + "; category " + cat
+	}
+	return a
 }
 
 func b2i(b bool) int {

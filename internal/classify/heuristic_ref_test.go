@@ -208,3 +208,19 @@ func BenchmarkExtract(b *testing.B) {
 		}
 	}
 }
+
+// cues is Analyze without the Reason, nothing else changed.
+func TestHeuristicCuesAreAnalyzeWithoutReason(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 500 {
+		p := randomCuePrompt(r, 1+r.IntN(40))
+		want := Heuristic{}.Analyze(p)
+		if want.Reason == "" {
+			t.Fatalf("Analyze(%q) gave no reason", p)
+		}
+		want.Reason = ""
+		if got := (Heuristic{}).cues(p); got != want {
+			t.Fatalf("cues(%q) = %+v, want %+v", p, got, want)
+		}
+	}
+}

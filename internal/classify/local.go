@@ -102,7 +102,7 @@ func (l *LocalModel) analyse(prompt string, all []float64) (router.Analysis, flo
 	}
 	d := textmodel.Bucket(p, l.target)
 
-	a := l.heuristic.Analyze(prompt)
+	a := l.heuristic.cues(prompt) // Reason is the local model's, below
 	a.Complexity = d.Complexity
 	if l.categories {
 		if cat, pc := l.model.Category(all); pc >= 0.5 && router.ValidCategory(cat) {
