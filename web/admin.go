@@ -77,6 +77,20 @@ type Options struct {
 	MinSamples int
 	Logger     *slog.Logger
 	Now        func() time.Time
+
+	// Changer promotes and rolls back (router.Apply, audited); nil
+	// leaves the page read-only.
+	Changer router.VersionChanger
+	// Audit lists a version's history and records learner runs started
+	// here; nil shows no history.
+	Audit AuditLog
+	// Learner runs the learner from the page; nil leaves it out.
+	Learner LearnerRunner
+	// LearnTimeout bounds a run started here; zero is 10 minutes.
+	LearnTimeout time.Duration
+	// OnActivate swaps a version promoted or rolled back here into this
+	// replica's routing at once (others poll); optional.
+	OnActivate func(ctx context.Context, v router.Version) error
 }
 
 // defaultMinSamples is the learner's default min_samples.
@@ -96,6 +110,7 @@ type handler struct {
 	opts Options
 	log  *slog.Logger
 	auth *auth
+	csrf *csrf
 	tmpl map[string]*template.Template
 	mux  *http.ServeMux
 }
@@ -114,7 +129,10 @@ func New(opts Options) http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &handler{opts: opts, log: opts.Logger, auth: newAuth(opts.Token), tmpl: parseTemplates(opts.MinSamples)}
+	if opts.LearnTimeout <= 0 {
+		opts.LearnTimeout = defaultLearnTimeout
+	}
+	h := &handler{opts: opts, log: opts.Logger, auth: newAuth(opts.Token), csrf: newCSRF(opts.Token, opts.Now), tmpl: parseTemplates(opts.MinSamples)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin", h.overview)
 	mux.HandleFunc("GET /admin/{$}", h.overview)
@@ -131,6 +149,7 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /admin/requests/{id}", h.request)
 	mux.HandleFunc("GET /admin/api/requests", h.apiRequests)
 	mux.HandleFunc("GET /admin/api/requests/{id}", h.apiRequest)
+	h.actionRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path, "not_found")
 	})

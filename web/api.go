@@ -28,7 +28,16 @@ func (h *handler) apiVersion(w http.ResponseWriter, r *http.Request) {
 		h.apiFail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	hist, err := h.history(r.Context(), id)
+	if err != nil {
+		h.apiFail(w, r, err)
+		return
+	}
+	// The version's own fields, plus its history.
+	writeJSON(w, http.StatusOK, struct {
+		router.Version
+		History []router.AuditEntry `json:"history"`
+	}{v, hist})
 }
 
 func (h *handler) apiDiff(w http.ResponseWriter, r *http.Request) {

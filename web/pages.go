@@ -61,8 +61,9 @@ func parseTemplates(minSamples int) map[string]*template.Template {
 		"when": when,
 	}
 	out := map[string]*template.Template{}
-	for _, page := range []string{"overview", "version", "diff", "error", "requests", "request"} {
-		out[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html"))
+	funcs["vname"] = vname
+	for _, page := range []string{"overview", "version", "diff", "error", "requests", "request", "confirm", "learn"} {
+		out[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/changes.html", "templates/"+page+".html"))
 	}
 	return out
 }
@@ -173,6 +174,9 @@ type overviewPage struct {
 	Charts    chartSet
 	ChartFrom string
 	ChartTo   string
+	// Actions and Learn say the page offers promotion and rollback, and
+	// a learner run.
+	Actions, Learn bool
 }
 
 type evalRow struct {
@@ -184,7 +188,7 @@ type evalRow struct {
 
 func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var p overviewPage
+	p := overviewPage{Actions: h.opts.Changer != nil, Learn: h.opts.Learner != nil}
 	var err error
 	if p.Active, err = h.opts.Versions.ActiveVersion(ctx); err != nil {
 		h.pageFail(w, r, err)
@@ -273,6 +277,10 @@ type versionPage struct {
 	Buckets []bucketRow
 	Stats   []statRow
 	Params  []paramRow
+	// History is who made the version active or moved away from it;
+	// Actions says the page may offer promotion and rollback.
+	History []router.AuditEntry
+	Actions bool
 }
 
 func (h *handler) version(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +294,11 @@ func (h *handler) version(w http.ResponseWriter, r *http.Request) {
 		h.pageFail(w, r, err)
 		return
 	}
-	p := versionPage{V: v}
+	p := versionPage{V: v, Actions: h.opts.Changer != nil}
+	if p.History, err = h.history(r.Context(), id); err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
 	for _, b := range sortedKeys(v.Table) {
 		p.Buckets = append(p.Buckets, bucketRow{Bucket: b, Models: v.Table[b]})
 	}

@@ -54,6 +54,12 @@ func TestServeAdmin(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="active-version"`) {
 		t.Errorf("/admin?token=demo: status %d, want 200 and the overview; body:\n%s", resp.StatusCode, page)
 	}
+	// serve wires the actions: promotion, rollback, a learner run.
+	for _, w := range []string{`id="rollback"`, `id="learn"`} {
+		if !strings.Contains(string(page), w) {
+			t.Errorf("/admin lacks the action %s", w)
+		}
+	}
 	if strings.Contains(resp.Request.URL.RawQuery, "token") {
 		t.Errorf("login left the token in the address: %s", resp.Request.URL)
 	}

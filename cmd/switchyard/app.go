@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/internal/recorder"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/keys"
+	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 	"github.com/switchyard/switchyard/web"
 )
@@ -37,7 +38,10 @@ type app struct {
 	gate     *keys.Gate
 	metrics  *metrics.Metrics
 	service  *router.Service
-	api      *httpapi.Server
+	// learner is the one learner job of the schedule and the admin
+	// page's button: both runs take the same learner lock.
+	learner *learner.Job
+	api     *httpapi.Server
 }
 
 // buildApp opens and migrates the database, loads the routing table and
@@ -127,6 +131,14 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 	if err != nil {
 		return nil, err
 	}
+	a.learner, err = newLearnerJob(cfg, st, log, func(v router.Version) {
+		if err := a.activate(context.Background(), v); err != nil {
+			log.Error("activate learned routing table", "version", v.ID, "err", err)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.api = newAPI(a)
 	return a, nil
 }
@@ -153,6 +165,13 @@ func newAPI(a *app) *httpapi.Server {
 		Providers:  func() []router.ProviderHealth { return a.service.Providers() },
 		Baseline:   cfg.Baseline,
 		Logger:     a.log,
+		// Promotion, rollback and a learner run from the page: audited,
+		// behind the token and a per-form token.
+		Changer:      st,
+		Audit:        st,
+		Learner:      a.learner,
+		LearnTimeout: cfg.Learner.Timeout,
+		OnActivate:   a.activate,
 	})
 	return httpapi.New(httpapi.Options{
 		Router:         a.service,

@@ -11,7 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/schedule"
-	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -43,7 +43,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // drains (see drain) and closes a. It closes a on every path.
 func (a *app) run(ctx context.Context, stdout io.Writer) error {
 	cfg, log := a.cfg, a.log
-	sched, err := startLearner(cfg, a.store, a.activate, log)
+	sched, err := startLearner(cfg, a.learner, log)
 	if err != nil {
 		a.close(ctx)
 		return err
@@ -138,20 +138,11 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 	return nil
 }
 
-// startLearner schedules the learner when the config enables it; a
-// promotion swaps the service's table at once. It returns nil when the
-// learner is disabled.
-func startLearner(cfg *config.Config, st *store.Store, activate func(context.Context, router.Version) error, log *slog.Logger) (*schedule.Scheduler, error) {
+// startLearner schedules job when the config enables it. It returns nil
+// when the learner is disabled.
+func startLearner(cfg *config.Config, job *learner.Job, log *slog.Logger) (*schedule.Scheduler, error) {
 	if !cfg.Learner.Enabled {
 		return nil, nil
-	}
-	job, err := newLearnerJob(cfg, st, log, func(v router.Version) {
-		if err := activate(context.Background(), v); err != nil {
-			log.Error("activate learned routing table", "version", v.ID, "err", err)
-		}
-	})
-	if err != nil {
-		return nil, err
 	}
 	sched, err := schedule.New(cfg.Learner.Schedule, cfg.Learner.Timeout, func(ctx context.Context) {
 		runLearner(ctx, job, log)
