@@ -17,7 +17,10 @@
 //     only) learn the topic from the prompt's words; each model head then
 //     stacks the model's per-topic success rate, averaged over the
 //     predicted topic mixture, onto its own score. Isotonic maps
-//     (Options.Isotonic) may follow the sigmoid.
+//     (Options.Isotonic) may follow the sigmoid. Optionally
+//     (Options.SharedDifficulty) a prompt difficulty learned from every
+//     model's outcomes pooled underlies the model heads, each fitted as
+//     its residual, and is folded into them after training.
 //   - Model predicts calibrated probabilities and is serialised by
 //     MarshalBinary in a versioned, deterministic format whose digest can
 //     go into a routing table version's provenance.
