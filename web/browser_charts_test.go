@@ -26,8 +26,8 @@ const phoneWidth = 390
 
 // TestChartsInBrowser loads every admin page in headless Chromium after a
 // scripted demo (three days of routed requests with feedback, a learned
-// version promoted and one kept, an eval run, all through the real SQLite
-// store), at 1280 px and at a phone's width: the charts are there with the
+// version promoted and one kept, an eval run and the loop's held-out
+// measurements of versions, all through the real SQLite store), at 1280 px and at a phone's width: the charts are there with the
 // series the data has (read from their data attributes), times show in
 // the browser's zone (Asia/Tokyo here) with UTC in the title, no page is
 // wider than the phone, and each page's screenshot is saved under the
@@ -85,13 +85,15 @@ func TestChartsInBrowser(t *testing.T) {
 	}
 	models := []string{"gpt-4o", "gpt-4o-mini", "llama-3.1-8b-instant"}
 	want := map[string][]string{
-		"chart-spend":            append(slices.Clone(models), "baseline"),
-		"chart-share-model":      models,
-		"chart-share-bucket":     {"complex", "complex/math", "simple"},
-		"chart-quality":          models,
-		"chart-versions-quality": {"observed", "predicted"},
-		"chart-versions-cost":    {"observed", "predicted"},
-		"chart-eval-1":           {"always:gpt-4o", "always:llama-3.1-8b-instant", "learned", "static"},
+		"chart-spend":              append(slices.Clone(models), "baseline"),
+		"chart-share-model":        models,
+		"chart-share-bucket":       {"complex", "complex/math", "simple"},
+		"chart-quality":            models,
+		"chart-versions-quality":   {"observed", "predicted"},
+		"chart-versions-cost":      {"observed", "predicted"},
+		"chart-eval-1":             {"always:gpt-4o", "always:llama-3.1-8b-instant", "learned", "static"},
+		"chart-learning-cost-1":    {"cost-share", "static"},
+		"chart-learning-quality-1": {"quality", "static-quality"},
 	}
 	for id, w := range want {
 		got := series[id]
@@ -154,8 +156,8 @@ func TestChartsInBrowser(t *testing.T) {
 // seedDemo stores what a short demo leaves behind: v1 (config), v2
 // (learned, active, with its replay estimate), v3 (a kept candidate);
 // three days of requests by three models in three buckets, under v1 then
-// v2, each with feedback, some escalated; and an eval run. It returns a
-// request's id.
+// v2, each with feedback, some escalated; an eval run; and two held-out
+// measurements of versions. It returns a request's id.
 func seedDemo(ctx context.Context, t *testing.T, st *store.Store, now time.Time) string {
 	t.Helper()
 	v1, err := st.SeedVersion(ctx, router.Table{"simple": {"gpt-4o-mini", "llama-3.1-8b-instant"}, "complex": {"gpt-4o"}})
@@ -237,6 +239,19 @@ func seedDemo(ctx context.Context, t *testing.T, st *store.Store, now time.Time)
 	}
 	if _, err := st.CreateEvalRun(ctx, router.EvalRun{Dataset: "demo.jsonl.gz", Params: json.RawMessage(`{}`), Result: res}); err != nil {
 		t.Fatalf("eval run: %v", err)
+	}
+	// The loop's held-out measurement after each learner run
+	// (eval-version --record): v1 after 300 prompts, v2 after 600.
+	for _, m := range []struct {
+		version, prompts int
+		quality, share   float64
+	}{{1, 300, 0.78, 1}, {2, 600, 0.77, 0.55}} {
+		if _, err := st.CreateEvalRun(ctx, router.EvalRun{Dataset: "demo.jsonl.gz",
+			Params: json.RawMessage(fmt.Sprintf(`{"kind":"eval-version","version":%d,"split":"test","prompts_replayed":%d,"static_version":1}`, m.version, m.prompts)),
+			Result: json.RawMessage(fmt.Sprintf(`{"version":%d,"split":"test","n":300,"quality":%g,"cost_usd":1,"static":{"version":1,"quality":0.78,"cost_usd":1.8},"cost_share":%g}`,
+				m.version, m.quality, m.share))}); err != nil {
+			t.Fatalf("eval-version run: %v", err)
+		}
 	}
 	return recs[0].ID
 }

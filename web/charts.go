@@ -96,6 +96,9 @@ type chartData struct {
 	Quality  []qualityPoint `json:"quality"`
 	Versions []versionPoint `json:"versions"`
 	Evals    []evalCurve    `json:"evals"`
+	// Learning holds the held-out measurements of versions recorded by
+	// eval-version --record, by dataset.
+	Learning []learningCurve `json:"learning"`
 }
 
 // chartSet is the drawn charts, ready for the template.
@@ -103,10 +106,13 @@ type chartSet struct {
 	Spend, ModelShare, BucketShare, Quality template.HTML
 	VersionQuality, VersionCost             template.HTML
 	Evals                                   []template.HTML
+	// Learning is each dataset's cost and quality charts, in turn.
+	Learning []template.HTML
 }
 
 // charts reads what the charts need over the chartDays ending today.
-// versions and runs are what the overview already read.
+// versions and runs (newest first, up to maxLearningRuns) are what the
+// overview already read.
 func (h *handler) charts(ctx context.Context, versions []router.Version, runs []router.EvalRun) (chartData, error) {
 	today := h.opts.Now().UTC()
 	from := today.AddDate(0, 0, -(chartDays - 1))
@@ -147,11 +153,15 @@ func (h *handler) charts(ctx context.Context, versions []router.Version, runs []
 		d.Quality = append(d.Quality, qualityPoint{SignalRate: r, Lo: lo, Hi: hi, Thin: r.N < h.opts.MinSamples})
 	}
 	d.Versions = versionPoints(versions, router.TrafficByVersion(obs, traffic))
-	for _, run := range runs[:min(len(runs), chartedEvals)] {
-		if c, ok := evalCurveOf(run); ok {
+	for _, run := range runs {
+		if len(d.Evals) == chartedEvals {
+			break
+		}
+		if c, ok := evalCurveOf(run); ok && !isVersionRun(run) {
 			d.Evals = append(d.Evals, c)
 		}
 	}
+	d.Learning = learningCurves(runs)
 	return d, nil
 }
 
@@ -236,6 +246,14 @@ func (d chartData) draw() chartSet {
 	s.VersionQuality, s.VersionCost = versionCharts(d.Versions)
 	for _, e := range d.Evals {
 		s.Evals = append(s.Evals, evalChart(e))
+	}
+	for i, c := range d.Learning {
+		cost, quality := learningCharts(i+1, c)
+		s.Learning = append(s.Learning, cost, quality)
+	}
+	if len(s.Learning) == 0 {
+		s.Learning = []template.HTML{emptyChart("chart-learning", "Learning curve",
+			"No held-out measurement of a version stored yet: scripts/loop.sh records one after each learner run (switchyard eval-version --record).")}
 	}
 	return s
 }

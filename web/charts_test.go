@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -50,6 +51,17 @@ func chartFake(t *testing.T) (*fakeData, fakeTraffic) {
 		t.Fatal(err)
 	}
 	f.evals[0].Result = res
+	// The loop's held-out measurements of versions (eval-version --record),
+	// newest first as the store lists them.
+	for i, m := range []struct {
+		version int64
+		prompts int
+		share   float64
+	}{{2, 1000, 0.6}, {1, 500, 1}} {
+		f.evals = append(f.evals, router.EvalRun{ID: int64(10 - i), CreatedAt: testNow, Dataset: hostileName,
+			Params: json.RawMessage(fmt.Sprintf(`{"kind":"eval-version","version":%d,"prompts_replayed":%d,"static_version":1}`, m.version, m.prompts)),
+			Result: json.RawMessage(fmt.Sprintf(`{"version":%d,"n":200,"quality":0.8,"cost_usd":1.5,"static":{"quality":0.82,"cost_usd":2.5},"cost_share":%g}`, m.version, m.share))})
+	}
 	tr := fakeTraffic{
 		groups: []router.TrafficGroup{
 			{Day: "2026-11-27", Model: "gpt-4o-mini", Bucket: "simple", TableVersion: 2, Requests: 6, Cost: 1000},
@@ -95,8 +107,8 @@ func TestChartsEscapeHostileNames(t *testing.T) {
 		t.Errorf("overview carries a raw <script>")
 	}
 	charts := svgs(body)
-	if len(charts) != 7 {
-		t.Fatalf("%d charts, want 7 (spend, 2 shares, quality, 2 version charts, 1 eval run)", len(charts))
+	if len(charts) != 9 {
+		t.Fatalf("%d charts, want 9 (spend, 2 shares, quality, 2 version charts, 2 learning, 1 eval run)", len(charts))
 	}
 	for _, c := range charts {
 		if err := wellFormed(c); err != nil {
@@ -112,6 +124,10 @@ func TestChartsEscapeHostileNames(t *testing.T) {
 		if !strings.Contains(c, escaped) {
 			t.Errorf("%s lacks the hostile series, escaped as %s", id, escaped)
 		}
+	}
+	const title = `<title id="chart-learning-cost-1-title">Learning: held-out cost, x&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;title&gt;</title>`
+	if c := chartByID(charts, "chart-learning-cost-1"); !strings.Contains(c, title) {
+		t.Errorf("learning chart lacks the hostile dataset's name escaped in its title %s:\n%s", title, c)
 	}
 }
 
@@ -142,6 +158,11 @@ func TestChartSeries(t *testing.T) {
 		{"chart-versions-quality", []string{`data-series="predicted"`, `data-version="2"`, "v2 replayed quality 0.910 on 80 logged requests", `data-series="observed"`}},
 		{"chart-versions-cost", []string{`data-series="predicted"`, "v2 replayed cost $0.000150 a request", `data-series="observed"`}},
 		{"chart-eval-3", []string{`data-series="learned" data-color="#4e79a7" data-kind="curve"`, `data-series="always:gpt-4o"`}},
+		// v1 after 500 prompts, then v2 (a promotion: filled) after 1000.
+		{"chart-learning-cost-1", []string{`data-series="cost-share"`, `data-series="static"`, "v1 after 500 prompts: 100.0% of the static cost",
+			`fill="#fff" stroke="#4e79a7" stroke-width="1.5" data-version="1" data-prompts="500"`,
+			`fill="#4e79a7" stroke="#4e79a7" stroke-width="1.5" data-version="2" data-prompts="1000"`}},
+		{"chart-learning-quality-1", []string{`data-series="quality"`, `data-series="static-quality"`, "v2 after 1000 prompts: quality 0.8000"}},
 	}
 	for _, tt := range tests {
 		c := chartByID(charts, tt.chart)
@@ -165,8 +186,8 @@ func TestChartsWithoutData(t *testing.T) {
 	f.evals = nil
 	body := get(t, chartHandler(f, fakeTraffic{}), "/admin", bearer(testToken)).Body.String()
 	charts := svgs(body)
-	if len(charts) != 6 {
-		t.Fatalf("%d charts, want 6 (no eval run, no eval chart)", len(charts))
+	if len(charts) != 7 {
+		t.Fatalf("%d charts, want 7 (spend, 2 shares, quality, 2 version charts, learning; no eval run, no eval chart)", len(charts))
 	}
 	for _, c := range charts {
 		if !strings.Contains(c, `data-empty="true"`) || strings.Contains(c, `class="series"`) {
@@ -176,7 +197,8 @@ func TestChartsWithoutData(t *testing.T) {
 			t.Errorf("empty chart is not well-formed XML: %v", err)
 		}
 	}
-	for _, why := range []string{"No spend from 2026-11-14 to 2026-11-27", "No quality signals yet", "No version has a replay estimate"} {
+	for _, why := range []string{"No spend from 2026-11-14 to 2026-11-27", "No quality signals yet", "No version has a replay estimate",
+		"No held-out measurement of a version stored yet"} {
 		if !strings.Contains(body, why) {
 			t.Errorf("overview does not say %q", why)
 		}
@@ -212,6 +234,9 @@ func TestAPICharts(t *testing.T) {
 	}
 	if len(got.Evals) != 1 || len(got.Evals[0].Curve) != 2 || len(got.Evals[0].Points) != 2 {
 		t.Errorf("evals = %+v, want run 3's two curve points and two policies", got.Evals)
+	}
+	if len(got.Learning) != 1 || len(got.Learning[0].Points) != 2 || got.Learning[0].Points[0].Prompts != 500 || got.Learning[0].Points[1].Version != 2 {
+		t.Errorf("learning = %+v, want one dataset: v1 after 500 prompts, then v2", got.Learning)
 	}
 }
 

@@ -227,7 +227,7 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 		h.pageFail(w, r, err)
 		return
 	}
-	for _, run := range runs {
+	for _, run := range runs[:min(len(runs), recentEvalRuns)] {
 		p.Evals = append(p.Evals, evalRow{ID: run.ID, Created: run.CreatedAt, Dataset: run.Dataset, Params: string(run.Params)})
 	}
 	cd, err := h.charts(ctx, versions, runs)
@@ -243,12 +243,13 @@ func (h *handler) overview(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "overview", p)
 }
 
-// evalRuns lists the latest eval runs; none without an EvalRuns.
+// evalRuns lists the latest eval runs, as many as the learning curves
+// may plot; none without an EvalRuns.
 func (h *handler) evalRuns(ctx context.Context) ([]router.EvalRun, error) {
 	if h.opts.Evals == nil {
 		return nil, nil
 	}
-	return h.opts.Evals.ListEvalRuns(ctx, recentEvalRuns)
+	return h.opts.Evals.ListEvalRuns(ctx, maxLearningRuns)
 }
 
 func (h *handler) spend(r *http.Request, from, to time.Time) ([]router.Spend, error) {
