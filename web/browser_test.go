@@ -25,12 +25,7 @@ const chromiumPath = "/usr/bin/chromium"
 // active version and today's spend from the DOM, and check a version
 // note carrying a <script> is text, never run (FAULTS.md B7).
 func TestAdminInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing under CI=true: %v", chromiumPath, err)
-		}
-		t.Skipf("%s missing: %v", chromiumPath, err)
-	}
+	needChromium(t)
 	// A loaded machine (eight engineers share two cores) takes 30 s for
 	// the walk; the budget only bounds a hang.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -46,30 +41,12 @@ func TestAdminInBrowser(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	browser, cancelBrowser := startChromium(ctx, t)
 	defer cancelBrowser()
 
 	// A dialog would mean the note ran as script: count it and dismiss
 	// it so the test fails on the count rather than hanging.
 	var dialogs atomic.Int64
-	// Start the browser before listening, so the listener does not start
-	// a second one.
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("browser: start: %v", err)
-	}
 	dialogsDone := make(chan struct{})
 	go func() {
 		defer close(dialogsDone)
@@ -183,4 +160,42 @@ func seedBrowserStore(ctx context.Context, t *testing.T, st *store.Store, now ti
 	if err := st.InsertRequests(ctx, []router.Record{rec}); err != nil {
 		t.Fatalf("insert request: %v", err)
 	}
+}
+
+// needChromium skips the test without Chromium, except under CI=true,
+// where it fails.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s missing under CI=true: %v", chromiumPath, err)
+		}
+		t.Skipf("%s missing: %v", chromiumPath, err)
+	}
+}
+
+// startChromium starts headless Chromium with a profile of its own and
+// returns its context, already started (so that an event listener does
+// not start a second browser); cancel closes it.
+func startChromium(ctx context.Context, t *testing.T) (context.Context, context.CancelFunc) {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	browser, cancel := chromedp.NewContext(allocCtx)
+	if err := chromedp.Do(browser); err != nil {
+		cancel()
+		t.Fatalf("browser: start: %v", err)
+	}
+	return browser, cancel
 }
