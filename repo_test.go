@@ -256,3 +256,72 @@ func TestBoundaries(t *testing.T) {
 		t.Error(v)
 	}
 }
+
+// readmePackages returns the packages README.md's package table names:
+// every back-quoted path in the first column of the table under
+// "| package | owns |", without a trailing slash.
+func readmePackages(readme string) []string {
+	var out []string
+	_, table, ok := strings.Cut(readme, "| package | owns |\n")
+	if !ok {
+		return nil
+	}
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+			continue
+		}
+		for _, part := range strings.Split(cells[1], "`")[1:] {
+			if p := strings.TrimSuffix(strings.TrimSpace(part), "/"); p != "" && !strings.ContainsAny(p, " ,") {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func TestReadmePackages(t *testing.T) {
+	got := readmePackages("intro\n| package | owns |\n|---|---|\n| `router/` | the domain |\n| `datasets/`, `datasets/importers` | data |\n| `internal/store`, `migrations/` | persistence |\n\nafter\n| `not/a/row` | x |\n")
+	want := []string{"datasets", "datasets/importers", "internal/store", "migrations", "router"}
+	if !slices.Equal(got, want) {
+		t.Errorf("readmePackages = %q, want %q", got, want)
+	}
+}
+
+// TestReadmePackageTable holds README's package table to the tree: every
+// package `go list` finds has a row, and every row names a package.
+func TestReadmePackageTable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := readmePackages(string(readme))
+	if len(listed) == 0 {
+		t.Fatal(`README.md has no "| package | owns |" table`)
+	}
+	out, err := exec.Command("go", "list", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var tree []string
+	for _, p := range strings.Fields(string(out)) {
+		// The module's root holds only this file's tests.
+		if rel := strings.TrimPrefix(strings.TrimPrefix(p, module), "/"); rel != "" {
+			tree = append(tree, rel)
+		}
+	}
+	for _, p := range tree {
+		if !slices.Contains(listed, p) {
+			t.Errorf("package %s is not in README.md's package table", p)
+		}
+	}
+	for _, p := range listed {
+		if !slices.Contains(tree, p) {
+			t.Errorf("README.md's package table names %s, which go list does not find", p)
+		}
+	}
+}

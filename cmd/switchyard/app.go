@@ -57,7 +57,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 	if a.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	if a.version, err = loadTable(ctx, a.store, cfg, log); err != nil {
+	if a.version, err = router.StartVersion(ctx, a.store, cfg.Table(), cfg.Catalog(), log); err != nil {
 		return nil, err
 	}
 	st := a.store

@@ -1,4 +1,4 @@
-package main
+package router
 
 import (
 	"context"
@@ -6,62 +6,67 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-
-	"github.com/switchyard/switchyard/internal/config"
-	"github.com/switchyard/switchyard/router"
 )
 
-// seedStore is what loadTable needs of the store.
-type seedStore interface {
-	SeedVersion(ctx context.Context, t router.Table) (router.Version, error)
-	ListVersions(ctx context.Context) ([]router.Version, error)
-	CreateVersion(ctx context.Context, v router.Version) (router.Version, error)
+// SourceConfig is the source of a version made from the configured
+// routing table.
+const SourceConfig = "config"
+
+// StartStore is what StartVersion needs of the version store.
+type StartStore interface {
+	// SeedVersion stores t as the active version 1 in an empty store and
+	// returns the active version.
+	SeedVersion(ctx context.Context, t Table) (Version, error)
+	ListVersions(ctx context.Context) ([]Version, error)
+	CreateVersion(ctx context.Context, v Version) (Version, error)
 }
 
-// loadTable returns the routing-table version serve starts with, by the
+// StartVersion returns the version a service starts routing with, by the
 // rule README's "The routing table at start" describes:
 //
-//   - an empty database is seeded with the configured table (version 1);
+//   - an empty store is seeded with the configured table (version 1);
 //   - a configured table that differs from every version with source
-//     "config" is stored as a new candidate version with source "config",
+//     SourceConfig is stored as a new candidate version with that source,
 //     promoted only when asked (`switchyard table promote N`): a config
 //     edit never silently replaces a learned table, nor is it silently
 //     ignored;
-//   - an active version that this configuration cannot serve (it names a
-//     model the config lacks) does not stop the service: the configured
+//   - an active version that models cannot serve (it names a model the
+//     configuration lacks) does not stop the service: the configured
 //     table's version routes, in memory, until a servable version is
 //     promoted.
-func loadTable(ctx context.Context, st seedStore, cfg *config.Config, log *slog.Logger) (router.Version, error) {
-	configured := cfg.Table()
+func StartVersion(ctx context.Context, st StartStore, configured Table, models Catalog, log *slog.Logger) (Version, error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	active, err := st.SeedVersion(ctx, configured)
 	if err != nil {
-		return router.Version{}, fmt.Errorf("load routing table: %w", err)
+		return Version{}, fmt.Errorf("load routing table: %w", err)
 	}
 	versions, err := st.ListVersions(ctx)
 	if err != nil {
-		return router.Version{}, fmt.Errorf("load routing table: %w", err)
+		return Version{}, fmt.Errorf("load routing table: %w", err)
 	}
-	var fromConfig router.Version
+	var fromConfig Version
 	for _, v := range versions {
-		if v.Source == "config" && v.ID > fromConfig.ID {
+		if v.Source == SourceConfig && v.ID > fromConfig.ID {
 			fromConfig = v
 		}
 	}
 	if !sameTable(fromConfig.Table, configured) {
-		fromConfig, err = st.CreateVersion(ctx, router.Version{
-			Status:   router.StatusCandidate,
-			Source:   "config",
+		fromConfig, err = st.CreateVersion(ctx, Version{
+			Status:   StatusCandidate,
+			Source:   SourceConfig,
 			ParentID: active.ID,
 			Note:     "the configuration's routing table changed; promote it to route by it",
 			Table:    configured,
 		})
 		if err != nil {
-			return router.Version{}, fmt.Errorf("store the configured routing table: %w", err)
+			return Version{}, fmt.Errorf("store the configured routing table: %w", err)
 		}
 		log.Warn("the configured routing table differs from the stored ones: stored as a candidate; the active version still routes",
 			"candidate", fromConfig.ID, "active", active.ID, "promote", fmt.Sprintf("switchyard table promote %d", fromConfig.ID))
 	}
-	if err := servable(active, cfg.Catalog()); err != nil {
+	if err := servable(active, models); err != nil {
 		log.Error("the active routing table cannot be served with this configuration; routing by the configured table until a servable version is promoted",
 			"active", active.ID, "err", err, "serving", fromConfig.ID)
 		return fromConfig, nil
@@ -70,12 +75,12 @@ func loadTable(ctx context.Context, st seedStore, cfg *config.Config, log *slog.
 }
 
 // sameTable reports whether a and b list the same candidates per bucket.
-func sameTable(a, b router.Table) bool {
+func sameTable(a, b Table) bool {
 	return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }
 
-// servable reports why this configuration's models cannot serve v.
-func servable(v router.Version, models router.Catalog) error {
+// servable reports why models cannot serve v.
+func servable(v Version, models Catalog) error {
 	if err := v.Table.Validate(models); err != nil {
 		return err
 	}
