@@ -2,7 +2,11 @@
 // critical path: Record puts a record in a bounded buffer and returns, and
 // one goroutine writes the buffer out in batches. When the database is
 // down the batch is kept and retried with backoff; records are never
-// dropped, and a full buffer pushes back on callers instead.
+// dropped for an outage, and a full buffer pushes back on callers
+// instead. A record the database refuses as data (router.KindInvalid from
+// the sink), which no retry can change, is set apart from its batch,
+// logged with its id and left out, so it cannot hold up every record
+// behind it.
 package recorder
 
 import (
@@ -22,7 +26,9 @@ import (
 type Sink interface {
 	// InsertRequests writes recs. It must skip records already written
 	// (by id): after an ambiguous failure the recorder writes the same
-	// batch again.
+	// batch again. It returns a router.KindInvalid error when the
+	// database refuses the data itself (no retry can succeed); any other
+	// error is taken as the database being unavailable.
 	InsertRequests(ctx context.Context, recs []router.Record) error
 }
 
@@ -92,7 +98,8 @@ type Recorder struct {
 
 	pending   atomic.Int64  // accepted but not yet written
 	acceptedN atomic.Int64  // accepted ever
-	writtenN  atomic.Int64  // written ever
+	writtenN  atomic.Int64  // settled ever: written, or refused as data
+	refusedN  atomic.Int64  // refused by the database as data ever
 	healthy   atomic.Bool   // false while the last write failed
 	flushNow  chan struct{} // Sync asks the writer not to wait for a full batch
 
@@ -253,6 +260,10 @@ func (r *Recorder) unmark(recs ...router.Record) {
 // first). Readiness checks use it.
 func (r *Recorder) Healthy() bool { return r.healthy.Load() }
 
+// Refused returns how many records the database refused as data and
+// were left out (each was logged with its id).
+func (r *Recorder) Refused() int { return int(r.refusedN.Load()) }
+
 // Pending returns how many accepted records are not yet written.
 func (r *Recorder) Pending() int { return int(r.pending.Load()) }
 
@@ -363,6 +374,11 @@ func (r *Recorder) write(ctx context.Context, batch []router.Record) bool {
 			r.opts.Outage.OK()
 			return true
 		}
+		if router.KindOf(err) == router.KindInvalid {
+			// The database is up and refuses this data: retrying the
+			// batch would fail forever and hold up everything behind it.
+			return r.refused(ctx, batch, err)
+		}
 		r.healthy.Store(false)
 		r.opts.Outage.Fail("write request records", err)
 		t := time.NewTimer(backoff)
@@ -374,4 +390,23 @@ func (r *Recorder) write(ctx context.Context, batch []router.Record) bool {
 		}
 		backoff = min(2*backoff, r.opts.MaxBackoff)
 	}
+}
+
+// refused handles a batch the database refused as data: halves are
+// written apart until the refused records stand alone, and each of those
+// is logged and left out. It returns false if the recorder was aborted.
+func (r *Recorder) refused(ctx context.Context, batch []router.Record, err error) bool {
+	if len(batch) > 1 {
+		half := len(batch) / 2
+		return r.write(ctx, batch[:half]) && r.write(ctx, batch[half:])
+	}
+	rec := batch[0]
+	r.opts.Logger.Error("request record refused by the database, left out", "id", rec.ID, "err", err)
+	r.refusedN.Add(1)
+	r.pending.Add(-1)
+	r.writtenN.Add(1)
+	r.unmark(rec)
+	r.healthy.Store(true)
+	r.opts.Outage.OK()
+	return true
 }

@@ -418,3 +418,58 @@ func TestBuffered(t *testing.T) {
 		}
 	}
 }
+
+// poisonSink refuses, as data, any batch holding the record "poison",
+// as PostgreSQL refuses a row it cannot store; it takes the others.
+type poisonSink struct {
+	mu      sync.Mutex
+	written []string
+}
+
+func (p *poisonSink) InsertRequests(ctx context.Context, recs []router.Record) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range recs {
+		if r.ID == "poison" {
+			return router.Errorf(router.KindInvalid, "", "database refused the data: invalid byte sequence")
+		}
+	}
+	for _, r := range recs {
+		p.written = append(p.written, r.ID)
+	}
+	return nil
+}
+
+// A record the database refuses as data is set apart and logged; the
+// records batched with it and after it are written, Sync and Close do
+// not wait on it. (It used to be retried forever: nothing written after
+// it, and Close held until its deadline.)
+func TestRefusedRecordLeftOut(t *testing.T) {
+	sink := &poisonSink{}
+	var logs bytes.Buffer
+	rec := recorder.New(sink, recorder.Options{FlushInterval: 5 * time.Millisecond, BatchSize: 8, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ids := []string{"a", "b", "poison", "c", "d", "e"}
+	for _, id := range ids {
+		if err := rec.Record(ctx, router.Record{ID: id, Time: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Sync(ctx); err != nil {
+		t.Fatalf("Sync: %v, want it not to wait on the refused record", err)
+	}
+	start := time.Now()
+	if err := rec.Close(ctx); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("Close = %v after %v, want at once", err, time.Since(start))
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	got := slices.Sorted(slices.Values(sink.written))
+	if want := []string{"a", "b", "c", "d", "e"}; !slices.Equal(got, want) {
+		t.Errorf("written = %v, want %v", got, want)
+	}
+	if rec.Refused() != 1 || rec.Pending() != 0 || !strings.Contains(logs.String(), "id=poison") {
+		t.Errorf("refused = %d, pending = %d, logs %q; want 1, 0 and a line naming poison", rec.Refused(), rec.Pending(), logs.String())
+	}
+}

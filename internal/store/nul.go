@@ -2,8 +2,11 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // PostgreSQL refuses a NUL character anywhere in text and invalid UTF-8
@@ -52,4 +55,15 @@ func noNULJSON(b []byte) string {
 		i++
 	}
 	return out.String()
+}
+
+// refusedData reports whether err is PostgreSQL refusing the data itself
+// (SQLSTATE class 22, data exception, or 23, integrity constraint
+// violation), which no retry changes, rather than being unreachable.
+func refusedData(err error) bool {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return false
+	}
+	return strings.HasPrefix(pg.Code, "22") || strings.HasPrefix(pg.Code, "23")
 }

@@ -64,7 +64,8 @@ func (s *Store) InsertRequests(ctx context.Context, recs []router.Record) error 
 	for i, rec := range recs {
 		row, err := toRequestRow(rec)
 		if err != nil {
-			return fmt.Errorf("insert requests: %w", err)
+			// A record that cannot be encoded never will be.
+			return &router.Error{Kind: router.KindInvalid, Message: "record cannot be stored", Err: fmt.Errorf("insert requests: %w", err)}
 		}
 		rows[i] = row
 	}
@@ -77,7 +78,11 @@ func (s *Store) InsertRequests(ctx context.Context, recs []router.Record) error 
 		return insertAutoOutcomes(tx, recs)
 	})
 	if err != nil {
-		return fmt.Errorf("insert %d requests: %w", len(recs), err)
+		err = fmt.Errorf("insert %d requests: %w", len(recs), err)
+		if refusedData(err) {
+			return &router.Error{Kind: router.KindInvalid, Message: "the database refused the records' data", Err: err}
+		}
+		return err
 	}
 	return nil
 }

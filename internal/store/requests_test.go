@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/storetest"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -162,4 +163,17 @@ func TestInsertRequestsNUL(t *testing.T) {
 			t.Errorf("error = %q, want %q", got.Error, want)
 		}
 	})
+}
+
+// A record the database refuses as data, whatever the cause, is a
+// router.KindInvalid error, which the recorder sets apart instead of
+// retrying forever (recorder TestRefusedRecordLeftOut); PostgreSQL
+// refuses a timestamp past the year 294276.
+func TestInsertRequestsRefusedIsInvalid(t *testing.T) {
+	s := storetest.Open(t, store.DialectPostgres)
+	rec := fullRecord("req_far_future", time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC))
+	err := s.InsertRequests(context.Background(), []router.Record{rec})
+	if router.KindOf(err) != router.KindInvalid {
+		t.Errorf("InsertRequests = %v (%s), want a refusal of kind invalid", err, router.KindOf(err))
+	}
 }
