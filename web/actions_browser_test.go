@@ -25,20 +25,7 @@ func TestActionsInBrowser(t *testing.T) {
 	browser, cancelBrowser := startChromium(ctx, t)
 	defer cancelBrowser()
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(browser, actions...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("browser: text of %s: %v", sel, err)
-		}
-		return s
-	}
+	step, text := browserSteps(t, browser)
 	count := func(sel string) int {
 		t.Helper()
 		n, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll(`+"`"+sel+"`"+`).length`))

@@ -63,20 +63,7 @@ func TestAdminInBrowser(t *testing.T) {
 		<-dialogsDone
 	}()
 
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(browser, actions...); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("browser: text of %s: %v", sel, err)
-		}
-		return s
-	}
+	step, text := browserSteps(t, browser)
 
 	step("log in", chromedp.Navigate(srv.URL+"/admin?token="+testToken), chromedp.WaitVisible(chromedp.CSS("#active-version")))
 	location, err := chromedp.Run(browser, chromedp.Location())
@@ -198,4 +185,24 @@ func startChromium(ctx context.Context, t *testing.T) (context.Context, context.
 		t.Fatalf("browser: start: %v", err)
 	}
 	return browser, cancel
+}
+
+// browserSteps returns helpers that run actions in browser and read an
+// element's text, failing the test on error.
+func browserSteps(t *testing.T, browser context.Context) (step func(what string, actions ...chromedp.Action[chromedp.Void]), text func(sel string) string) {
+	step = func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(browser, actions...); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("browser: text of %s: %v", sel, err)
+		}
+		return s
+	}
+	return step, text
 }
