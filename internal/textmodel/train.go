@@ -247,42 +247,36 @@ func headsOf(examples []Example, opts Options) []Head {
 		heads = append(heads, Head{Name: name, Kind: KindModel, PlattA: 1})
 	}
 	if opts.CategoryMin > 0 {
-		count := map[string]int{}
-		for _, ex := range examples {
-			if ex.Category != "" {
-				count[ex.Category]++
-			}
-		}
-		var cats []string
-		for c, n := range count {
-			if n >= opts.CategoryMin {
-				cats = append(cats, c)
-			}
-		}
-		sort.Strings(cats)
-		for _, c := range cats {
+		for _, c := range frequent(examples, func(ex Example) string { return ex.Category }, opts.CategoryMin) {
 			heads = append(heads, Head{Name: c, Kind: KindCategory, PlattA: 1})
 		}
 	}
 	if opts.TopicMin > 0 {
-		count := map[string]int{}
-		for _, ex := range examples {
-			if ex.Topic != "" {
-				count[ex.Topic]++
-			}
-		}
-		var topics []string
-		for c, n := range count {
-			if n >= opts.TopicMin {
-				topics = append(topics, c)
-			}
-		}
-		sort.Strings(topics)
-		for _, c := range topics {
-			heads = append(heads, Head{Name: c, Kind: KindTopic, PlattA: 1})
+		for _, t := range frequent(examples, func(ex Example) string { return ex.Topic }, opts.TopicMin) {
+			heads = append(heads, Head{Name: t, Kind: KindTopic, PlattA: 1})
 		}
 	}
 	return heads
+}
+
+// frequent returns, sorted, the non-empty labels (a category, a topic)
+// that key gives at least atLeast of the examples: the labels common enough
+// to train a head on.
+func frequent(examples []Example, key func(Example) string, atLeast int) []string {
+	count := map[string]int{}
+	for _, ex := range examples {
+		if k := key(ex); k != "" {
+			count[k]++
+		}
+	}
+	var out []string
+	for k, n := range count {
+		if n >= atLeast {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // labelsOf returns the label matrix, labels[i*len(heads)+h], NaN where
