@@ -12,8 +12,14 @@ import (
 const (
 	// breakerThreshold consecutive provider failures open its breaker.
 	breakerThreshold = 5
-	// breakerOpenFor is how long an open breaker keeps traffic away
-	// before one probe request may test the provider again.
+	// breakerFirstOpen is how long a newly opened breaker keeps traffic
+	// away before one probe request may test the provider again; each
+	// failed probe doubles the wait, up to breakerOpenFor. A short first
+	// wait lets a provider back within seconds of a brief outage (a soak
+	// with the upstream down 10 s in every 40 s lost 30 s to a fixed 30 s
+	// wait), the doubling keeps a long outage from being probed often.
+	breakerFirstOpen = 5 * time.Second
+	// breakerOpenFor is the longest an open breaker waits between probes.
 	breakerOpenFor = 30 * time.Second
 	// defaultCooldown applies after a 429 without a usable Retry-After.
 	defaultCooldown = time.Second
@@ -42,9 +48,10 @@ type health struct {
 
 type providerState struct {
 	failures  int
-	coolUntil time.Time // 429: no calls before this
-	openUntil time.Time // breaker open: no calls before this
-	open      bool      // breaker tripped; after openUntil one probe at a time
+	coolUntil time.Time     // 429: no calls before this
+	openUntil time.Time     // breaker open: no calls before this
+	openFor   time.Duration // the open breaker's current wait
+	open      bool          // breaker tripped; after openUntil one probe at a time
 	probing   bool
 	disabled  string // non-empty: never call again (until restart)
 }
@@ -90,9 +97,10 @@ func (h *health) observe(provider string, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := h.state(provider)
+	probe := st.open && st.probing
 	st.probing = false
 	if err == nil {
-		st.failures, st.open = 0, false
+		st.failures, st.open, st.openFor = 0, false, 0
 		return
 	}
 	var ce *CallError
@@ -112,9 +120,17 @@ func (h *health) observe(provider string, err error) {
 		st.coolUntil = now.Add(min(wait, maxRetryAfter))
 	case ce.StatusCode >= 500, ce.Outcome == OutcomeTimeout, ce.StatusCode == 0 && ce.Outcome == OutcomeError:
 		st.failures++
-		if st.open || st.failures >= breakerThreshold {
-			st.open, st.openUntil = true, now.Add(breakerOpenFor)
+		switch {
+		case probe:
+			st.openFor = min(2*st.openFor, breakerOpenFor)
+		case !st.open && st.failures >= breakerThreshold:
+			st.open, st.openFor = true, breakerFirstOpen
+		case !st.open:
+			return
 		}
+		// Calls still in flight when the breaker opened push its end
+		// back by the current wait, as a failed probe does.
+		st.openUntil = now.Add(st.openFor)
 	}
 }
 

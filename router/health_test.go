@@ -216,3 +216,38 @@ func TestRefusalReasonPassedOn(t *testing.T) {
 		})
 	}
 }
+
+// Each failed probe doubles the breaker's wait from breakerFirstOpen up
+// to breakerOpenFor; a success starts the next opening short again.
+func TestBreakerBacksOff(t *testing.T) {
+	clk := &clock{t: time.Unix(0, 0)}
+	h := newHealth(clk.now)
+	fail := &CallError{Outcome: OutcomeError, StatusCode: 503}
+	open := func() {
+		for range breakerThreshold {
+			h.observe("p", fail)
+		}
+	}
+	open()
+	for _, wait := range []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second, 30 * time.Second} {
+		clk.add(wait - time.Millisecond)
+		if ok, _ := h.allow("p"); ok {
+			t.Fatalf("probe allowed before the %s wait ended", wait)
+		}
+		clk.add(time.Millisecond)
+		if ok, _ := h.allow("p"); !ok {
+			t.Fatalf("no probe after the %s wait", wait)
+		}
+		h.observe("p", fail) // the probe fails
+	}
+	clk.add(breakerOpenFor)
+	if ok, _ := h.allow("p"); !ok {
+		t.Fatal("no probe after the longest wait")
+	}
+	h.observe("p", nil) // back
+	open()
+	clk.add(breakerFirstOpen)
+	if ok, _ := h.allow("p"); !ok {
+		t.Errorf("after a recovery the next opening waits longer than %s", breakerFirstOpen)
+	}
+}

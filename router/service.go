@@ -260,7 +260,10 @@ func NewService(opts Options) (*Service, error) {
 		s.now = time.Now
 	}
 	if s.upstream == nil {
-		s.upstream = outage.New("upstream", s.log, outage.Options{Now: s.now})
+		// Settle: after an outage, providers' breakers close one by one
+		// and requests still fail in between; the recovery line waits for
+		// a success 5 s clear of the last failure.
+		s.upstream = outage.New("upstream", s.log, outage.Options{Now: s.now, Settle: 5 * time.Second})
 	}
 	if s.newID == nil {
 		s.newID = NewID

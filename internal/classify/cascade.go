@@ -61,6 +61,12 @@ type CascadeOptions struct {
 	// instead of a warning per failed call: a database outage is logged
 	// once, not per request.
 	Outage *outage.Tracker
+	// LLMOutage receives the LLM tier's failures to reach its model
+	// (unavailable, timeout) and its answers, so a classifier outage is
+	// the tracker's few lines rather than a warning per prompt; nil makes
+	// one named "classifier" on Logger. Invalid answers are the model's
+	// doing and are still logged each.
+	LLMOutage *outage.Tracker
 	// Local is the local tier to start with; nil means none until
 	// SetLocal gives one.
 	Local Local
@@ -108,6 +114,7 @@ type Cascade struct {
 	timeout      time.Duration
 	storeTimeout time.Duration
 	outage       *outage.Tracker
+	llmOutage    *outage.Tracker
 	log          *slog.Logger
 	threshold    float64
 	// local is swapped whole when the active table version brings another
@@ -155,6 +162,11 @@ func NewCascade(opts CascadeOptions) *Cascade {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.LLMOutage == nil {
+		// Settle as the router's upstream tracker does: calls in flight
+		// when the model went away answer after the first failure.
+		opts.LLMOutage = outage.New("classifier", opts.Logger, outage.Options{Settle: 5 * time.Second})
+	}
 	if !(opts.LocalThreshold > 0 && opts.LocalThreshold <= 1) {
 		opts.LocalThreshold = DefaultLocalThreshold
 	}
@@ -164,6 +176,7 @@ func NewCascade(opts CascadeOptions) *Cascade {
 		timeout:      opts.Timeout,
 		storeTimeout: opts.StoreTimeout,
 		outage:       opts.Outage,
+		llmOutage:    opts.LLMOutage,
 		log:          opts.Logger,
 		threshold:    opts.LocalThreshold,
 		cacheSize:    opts.CacheSize,
@@ -321,9 +334,16 @@ func (c *Cascade) resolve(ctx context.Context, key, prompt string, local router.
 		c.fallbacks.Add(1)
 		h := fallback()
 		h.Fallback = fallbackReason(err)
-		c.log.Warn("llm classification failed, using "+string(h.Tier), "reason", h.Fallback, "err", err, "prompt_hash", key[:12])
+		if errors.Is(err, ErrInvalidOutput) || errors.Is(err, context.Canceled) {
+			c.log.Warn("llm classification failed, using "+string(h.Tier), "reason", h.Fallback, "err", err, "prompt_hash", key[:12])
+		} else {
+			// Unreachable or silent: every prompt meets it alike until
+			// the model is back.
+			c.llmOutage.Fail(h.Fallback, err)
+		}
 		return h, false
 	}
+	c.llmOutage.OK()
 	a.Tier, a.Fallback = router.TierLLM, ""
 	return a, true
 }

@@ -67,12 +67,16 @@ func TestCascadeFallsBackToHeuristic(t *testing.T) {
 		name    string
 		respond func(http.ResponseWriter, *http.Request)
 		want    string
+		// wantLog: an invalid answer is a warning each time; a model
+		// out of reach starts a classifier outage (one line, not one
+		// per prompt).
+		wantLog string
 	}{
-		{"bad json args", toolCall(`{"complexity":`), "llm: invalid output"},
-		{"complexity extreme", toolCall(strings.Replace(validArgs, `"moderate"`, `"extreme"`, 1)), "llm: invalid output"},
-		{"no tool call, no json", content("I think it is complex."), "llm: invalid output"},
-		{"http 500", status(http.StatusInternalServerError), "llm: unavailable"},
-		{"timeout", hang, "llm: timeout"},
+		{"bad json args", toolCall(`{"complexity":`), "llm: invalid output", "level=WARN"},
+		{"complexity extreme", toolCall(strings.Replace(validArgs, `"moderate"`, `"extreme"`, 1)), "llm: invalid output", "level=WARN"},
+		{"no tool call, no json", content("I think it is complex."), "llm: invalid output", "level=WARN"},
+		{"http 500", status(http.StatusInternalServerError), "llm: unavailable", `level=ERROR msg="classifier unreachable"`},
+		{"timeout", hang, "llm: timeout", `level=ERROR msg="classifier unreachable"`},
 	}
 	const prompt = "Prove that there are infinitely many primes."
 	for _, tt := range tests {
@@ -90,8 +94,8 @@ func TestCascadeFallsBackToHeuristic(t *testing.T) {
 			if got != want {
 				t.Errorf("Classify() = %+v, want the heuristic's %+v", got, want)
 			}
-			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), tt.want) {
-				t.Errorf("logs = %q, want a warning naming %q", logs.String(), tt.want)
+			if !strings.Contains(logs.String(), tt.wantLog) || !strings.Contains(logs.String(), tt.want) {
+				t.Errorf("logs = %q, want %q naming %q", logs.String(), tt.wantLog, tt.want)
 			}
 			assertNoSecrets(t, logs.String(), srv.URL)
 
@@ -104,6 +108,9 @@ func TestCascadeFallsBackToHeuristic(t *testing.T) {
 			}
 			if st := c.Stats(); st.LLMCalls != 2 || st.LLMErrors != 2 || st.Fallbacks != 2 || st.MemoryHits != 0 {
 				t.Errorf("Stats() = %+v, want 2 calls, 2 errors, 2 fallbacks, no hits", st)
+			}
+			if n, want := strings.Count(logs.String(), "\n"), map[bool]int{true: 2, false: 1}[tt.wantLog == "level=WARN"]; n != want {
+				t.Errorf("%d log lines for two fallbacks, want %d:\n%s", n, want, logs.String())
 			}
 		})
 	}

@@ -22,7 +22,13 @@ type Options struct {
 	// Waiting reports how much work waits for the dependency (records
 	// buffered); nil leaves it out of the lines.
 	Waiting func() int
-	Now     func() time.Time
+	// Settle is how long after an outage's last failure a success must
+	// come to end it; zero ends it at the first success. A dependency
+	// that comes back piecemeal (requests already in flight when it
+	// failed, breakers closing one by one) would otherwise start and end
+	// an outage several times a second.
+	Settle time.Duration
+	Now    func() time.Time
 }
 
 // Tracker follows one dependency's health. It is safe for concurrent use;
@@ -37,6 +43,7 @@ type Tracker struct {
 	mu          sync.Mutex
 	since       time.Time // when the outage began
 	lastSummary time.Time
+	lastFail    time.Time
 	failures    int // during this outage
 	lastErr     string
 }
@@ -77,7 +84,7 @@ func (t *Tracker) Fail(op string, err error) {
 	if err != nil {
 		msg = err.Error()
 	}
-	t.lastErr = msg
+	t.lastErr, t.lastFail = msg, now
 	if !t.down.Load() {
 		t.down.Store(true)
 		t.since, t.lastSummary, t.failures = now, now, 1
@@ -92,18 +99,19 @@ func (t *Tracker) Fail(op string, err error) {
 }
 
 // OK reports a successful operation; after an outage it logs the
-// recovery once.
+// recovery once, when the outage has settled (see Options.Settle).
 func (t *Tracker) OK() {
 	if !t.down.Load() {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.down.Load() {
+	now := t.opts.Now()
+	if !t.down.Load() || now.Sub(t.lastFail) < t.opts.Settle {
 		return
 	}
 	t.down.Store(false)
-	t.log.Info(t.name+" reachable again", t.attrs("after", t.opts.Now().Sub(t.since).Round(time.Millisecond).String(), "failures", t.failures)...)
+	t.log.Info(t.name+" reachable again", t.attrs("after", now.Sub(t.since).Round(time.Millisecond).String(), "failures", t.failures)...)
 }
 
 // attrs appends records_waiting when known. t.mu is held.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/logtest"
 )
 
 // An outage with a failure every 100ms for 65s logs one start line, two
@@ -82,4 +84,40 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// With Settle, successes mixed into an outage's failures (requests in
+// flight when it began, a dependency coming back piecemeal) do not end
+// it: a flapping start/recovery pair per success was 95 lines over 15
+// upstream flaps in a 10-minute soak.
+func TestTrackerSettle(t *testing.T) {
+	tests := []struct {
+		name   string
+		settle time.Duration
+		want   int // lines
+	}{
+		{"no settle: each success ends it", 0, 20},
+		{"settle 5s: one outage", 5 * time.Second, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, log := logtest.New()
+			now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+			tr := New("upstream", log, Options{Settle: tt.settle, Now: func() time.Time { return now }})
+			for range 10 { // 10 s of failures and successes interleaved
+				tr.Fail("serve", errors.New("connection refused"))
+				now = now.Add(500 * time.Millisecond)
+				tr.OK()
+				now = now.Add(500 * time.Millisecond)
+			}
+			now = now.Add(tt.settle)
+			tr.OK()
+			if got := len(h.Lines()); got != tt.want {
+				t.Errorf("%d lines, want %d:\n%s", got, tt.want, h)
+			}
+			if tr.Down() {
+				t.Error("still down after a success a settle period after the last failure")
+			}
+		})
+	}
 }
