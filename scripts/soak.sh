@@ -23,6 +23,8 @@
 #                      restarted: a restart as the service sees it, for a
 #                      machine where the server itself may not be touched.
 #
+# SOAK_LOG=FILE keeps the service's log (JSON lines) after the run.
+#
 # Needs: go, psql, jq, curl; pg_createcluster (cluster) or socat (proxy).
 set -euo pipefail
 DURATION=${1:-600}
@@ -151,7 +153,8 @@ echo "rss each minute: ${samples[*]}"
 echo "log lines by level:"
 jq -r '.level' "$WORK/serve.log" 2>/dev/null | sort | uniq -c | sort -rn || true
 echo "log lines by message:"
-jq -r '.msg' "$WORK/serve.log" 2>/dev/null | sort | uniq -c | sort -rn | head -12 || true
-grep -E '"msg":"(database|upstream) (unreachable|still unreachable|reachable again)"' "$WORK/serve.log" | cut -c1-220 || true
+jq -r '.msg' "$WORK/serve.log" 2>/dev/null | sort | uniq -c | sort -rn || true
+grep -E '"msg":"(database|upstream|classifier) (unreachable|still unreachable|reachable again)"' "$WORK/serve.log" | cut -c1-220 || true
+[ -n "${SOAK_LOG:-}" ] && cp "$WORK/serve.log" "$SOAK_LOG"
 [ "$rows" = "$accepted" ] || { echo "FAIL: rows $rows != accepted $accepted"; exit 1; }
 echo "PASS: every accepted request has its row"
