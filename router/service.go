@@ -169,8 +169,10 @@ type Service struct {
 	now        func() time.Time
 	newID      func() string
 	explore    float64
-	rand       func() float64
-	health     *health
+	// exploreUniform is Options.ExploreUniform.
+	exploreUniform bool
+	rand           func() float64
+	health         *health
 	// uncertainty is the running mean of per-prompt uncertainty (float64
 	// bits), which scales each prompt's exploration so that the average
 	// stays at the budget.
@@ -212,6 +214,11 @@ type Options struct {
 	// keeps evidence about models routing is not choosing. It is spent
 	// where the decision is uncertain (see explorePick). Zero disables it.
 	Explore float64
+	// ExploreUniform spends the budget uniformly instead: every request
+	// explores with probability Explore, drawing among its alternatives
+	// alike. It is the baseline directed exploration is measured against
+	// (TestDirectedExplorationVsUniform, BENCHMARKS.md).
+	ExploreUniform bool
 	// Rand returns uniform numbers in [0, 1) for exploration; nil means
 	// math/rand/v2.
 	Rand func() float64
@@ -271,7 +278,7 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Explore < 0 || opts.Explore >= 1 {
 		return nil, fmt.Errorf("explore share %v: want a value in [0, 1)", opts.Explore)
 	}
-	s.explore, s.rand = opts.Explore, opts.Rand
+	s.explore, s.rand, s.exploreUniform = opts.Explore, opts.Rand, opts.ExploreUniform
 	s.health = newHealth(s.now)
 	if s.rand == nil {
 		s.rand = mrand.Float64
@@ -390,7 +397,9 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 			p.candidates = pinFirst(p.candidates, req.Prefer, s.models)
 		} else {
 			var w exploreWeights
-			if byPolicy {
+			if s.exploreUniform {
+				w = exploreWeights{w: make([]float64, max(0, len(p.candidates)-1)), u: -1}
+			} else if byPolicy {
 				w = policyUncertainty(r.picker, pred.Success, p.candidates)
 			} else {
 				w = tableEvidence(&r.version, a, p.candidates)
