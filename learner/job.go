@@ -217,7 +217,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	prov.Params["gate_tolerance"] = o.Gate.Tolerance
 	prov.Params["max_weight"] = o.Gate.MaxWeight
 	if o.Local.Store != nil {
-		_, lr, data, err := j.trainLocal(ctx, obs, rep.WindowFrom, rep.WindowTo, dryRun)
+		model, lr, data, err := j.trainLocal(ctx, obs, rep.WindowFrom, rep.WindowTo, dryRun)
 		if err != nil {
 			return rep, fmt.Errorf("learn: local classifier: %w", err)
 		}
@@ -225,7 +225,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 		if lr.Status != LocalTrained {
 			o.Logger.Info("local classifier not trained", "status", lr.Status, "reason", lr.Reason)
 		} else if !o.Local.NoPolicy {
-			pr, err := j.learnPolicy(ctx, obs, data.texts, data.examples, active)
+			pr, err := j.learnPolicy(ctx, obs, data.texts, data.examples, model, active)
 			if err != nil {
 				return rep, fmt.Errorf("learn: per-prompt policy: %w", err)
 			}

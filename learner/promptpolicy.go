@@ -74,25 +74,41 @@ func outOfFold(ctx context.Context, rows []LoggedPrompt, examples []textmodel.Ex
 		if err != nil {
 			return nil, fmt.Errorf("fold %d of %d: %w", f+1, crossFold, err)
 		}
-		heads := make([]int, K)
-		for k, name := range models {
-			heads[k] = m.Head(textmodel.KindModel, name)
+		predictInto(pred, m, rows, models, func(p string) bool { return foldOf(p) == f })
+	}
+	return pred, nil
+}
+
+// predictRows returns m's predicted success of every model for each
+// logged prompt (row-major, len(models) a row; NaN where m has no
+// trained head for the model).
+func predictRows(m *textmodel.Model, rows []LoggedPrompt, models []string) []float64 {
+	pred := make([]float64, len(rows)*len(models))
+	predictInto(pred, m, rows, models, func(string) bool { return true })
+	return pred
+}
+
+// predictInto fills pred's rows of the prompts keep selects with m's
+// predictions.
+func predictInto(pred []float64, m *textmodel.Model, rows []LoggedPrompt, models []string, keep func(string) bool) {
+	K := len(models)
+	heads := make([]int, K)
+	for k, name := range models {
+		heads[k] = m.Head(textmodel.KindModel, name)
+	}
+	var buf []float64
+	for i, r := range rows {
+		if !keep(r.Prompt) {
+			continue
 		}
-		var buf []float64
-		for i, r := range rows {
-			if foldOf(r.Prompt) != f {
-				continue
-			}
-			buf = m.PredictInto(r.Prompt, nil, buf)
-			for k, h := range heads {
-				pred[i*K+k] = math.NaN()
-				if h >= 0 && m.Heads()[h].Samples > 0 {
-					pred[i*K+k] = buf[h]
-				}
+		buf = m.PredictInto(r.Prompt, nil, buf)
+		for k, h := range heads {
+			pred[i*K+k] = math.NaN()
+			if h >= 0 && m.Heads()[h].Samples > 0 {
+				pred[i*K+k] = buf[h]
 			}
 		}
 	}
-	return pred, nil
 }
 
 // doublyRobust returns ChoosePoint's data from logged prompts: for each
@@ -200,14 +216,20 @@ func gatePolicy(cand, active []int, d PointData, g Goal, tolerance, z float64) P
 		v.Reason = fmt.Sprintf("per-prompt policy: quality misses the goal by more than %.3f: %s", tolerance, figures)
 	case mean-v.Margin < -tolerance-1e-12:
 		v.Reason = fmt.Sprintf("per-prompt policy: the margin is too wide to rule out missing the goal by more than %.3f: %s", tolerance, figures)
-	case !(v.CandidateCost < v.ActiveCost):
-		v.Reason = "per-prompt policy: cost does not fall: " + figures
+	case !(v.CandidateCost < (1-policyMinSaving)*v.ActiveCost):
+		v.Reason = fmt.Sprintf("per-prompt policy: cost does not fall by %.0f%%: ", 100*policyMinSaving) + figures
 	default:
 		v.Promote = true
 		v.Reason = "per-prompt policy: " + figures
 	}
 	return v
 }
+
+// policyMinSaving is the least share of the active version's cost a
+// per-prompt policy must save to replace it: a retrained model's point
+// differs from the active one's by a few prompts each run, and promoting
+// every such shade would churn versions (and the local model) for nothing.
+const policyMinSaving = 0.02
 
 // policyMinSamples is the labelled prompts a model needs before a
 // per-prompt policy may choose it: a head trained on fewer predicts too
