@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"

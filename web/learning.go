@@ -159,11 +159,7 @@ func learningCharts(i int, c learningCurve) (cost, quality template.HTML) {
 		"Held-out quality on %s of the version active after each learner run against prompts replayed with feedback, with the static version's as a dashed line; filled points follow a promotion.", c.Dataset), 520, 230)
 	pad := max(0.02, (qhi-qlo)*0.15)
 	qc.scale(0, xt[len(xt)-1], max(0, qlo-pad), min(1, qhi+pad))
-	var qt []float64
-	for j := 0; j <= 4; j++ {
-		qt = append(qt, qc.y0+(qc.y1-qc.y0)*float64(j)/4)
-	}
-	qc.yAxis(qt, func(v float64) string { return fmt.Sprintf("%.3f", v) }, "quality (mean score)")
+	qc.yAxis(qc.evenTicksY(4), func(v float64) string { return fmt.Sprintf("%.3f", v) }, "quality (mean score)")
 	qc.xAxis(xt, xl, "prompts replayed")
 	var sline, qline [][2]float64
 	for _, p := range c.Points {

@@ -266,6 +266,16 @@ func niceTicks(max float64, n int) []float64 {
 	return out
 }
 
+// evenTicksY divides the y range into n equal steps: ticks for a range
+// that does not start at zero (a quality axis zoomed on its data).
+func (c *canvas) evenTicksY(n int) []float64 {
+	out := make([]float64, 0, n+1)
+	for i := 0; i <= n; i++ {
+		out = append(out, c.y0+(c.y1-c.y0)*float64(i)/float64(n))
+	}
+	return out
+}
+
 // colors gives each name (in the order given, sorted by the caller) a
 // colour of Tableau's ten (distinct, readable on white, told apart by
 // most colour-blind readers in adjacent pairs), the same on every chart
