@@ -255,4 +255,3 @@ func (d chartData) draw() chartSet {
 	}
 	return s
 }
-
