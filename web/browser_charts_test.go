@@ -141,36 +141,6 @@ func TestChartsInBrowser(t *testing.T) {
 	t.Logf("screenshots in %s", shots)
 }
 
-// needChromium skips a test without Chromium, or fails it under CI=true,
-// where nothing may be skipped.
-func needChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing under CI=true: %v", chromiumPath, err)
-		}
-		t.Skipf("%s missing: %v", chromiumPath, err)
-	}
-}
-
-// startChromium starts headless Chromium with a profile of its own under
-// the test's temporary directory; extra adds options (a time zone). The
-// browser is closed by cancel, and at the latest when the test ends.
-func startChromium(ctx context.Context, t *testing.T, extra ...chromedp.ExecAllocatorOption) (browser context.Context, cancel context.CancelFunc) {
-	t.Helper()
-	opts := append([]chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-	}, extra...)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	browser, cancel = chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	return browser, cancel
-}
-
 // seedDemo stores what a short demo leaves behind: v1 (config), v2
 // (learned, active, with its replay estimate), v3 (a kept candidate);
 // three days of requests by three models in three buckets, under v1 then

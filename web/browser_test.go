@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -162,10 +163,11 @@ func needChromium(t *testing.T) {
 
 // startChromium starts headless Chromium with a profile of its own and
 // returns its context, already started (so that an event listener does
-// not start a second browser); cancel closes it.
-func startChromium(ctx context.Context, t *testing.T) (context.Context, context.CancelFunc) {
+// not start a second browser); cancel closes it. extra adds allocator
+// options (a time zone, hidden scrollbars).
+func startChromium(ctx context.Context, t *testing.T, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
 	t.Helper()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -176,7 +178,7 @@ func startChromium(ctx context.Context, t *testing.T) (context.Context, context.
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(t.TempDir()),
-	)
+	}, extra...)...)
 	t.Cleanup(cancelAlloc)
 	browser, cancel := chromedp.NewContext(allocCtx)
 	if err := chromedp.Do(browser); err != nil {
