@@ -2,6 +2,7 @@ package learner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -88,6 +89,25 @@ type LocalHead struct {
 	Held    int     `json:"held"`
 	LogLoss float64 `json:"log_loss"`
 	ECE     float64 `json:"ece"`
+}
+
+// MarshalJSON writes a NaN figure (a head with no held-out label) as
+// null: encoding/json refuses NaN, and one rarely explored model would
+// otherwise fail `switchyard learn --json` (scripts/loop.sh died so).
+func (h LocalHead) MarshalJSON() ([]byte, error) {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		Model   string   `json:"model"`
+		Samples int      `json:"samples"`
+		Held    int      `json:"held"`
+		LogLoss *float64 `json:"log_loss"`
+		ECE     *float64 `json:"ece"`
+	}{h.Model, h.Samples, h.Held, num(h.LogLoss), num(h.ECE)})
 }
 
 // localExamples builds one training example per distinct kept prompt:

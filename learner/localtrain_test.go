@@ -2,8 +2,10 @@ package learner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -197,5 +199,26 @@ func TestLocalExamples(t *testing.T) {
 	}
 	if ex.Category != "math" || ex.Topic != "moderate" || ex.Analysis != nil {
 		t.Errorf("labels = category %q topic %q analysis %v; want math, moderate, no analysis feature", ex.Category, ex.Topic, ex.Analysis)
+	}
+}
+
+// TestLocalHeadJSON: a head with no held-out label (NaN figures) still
+// encodes, as null, so `learn --json` does not fail on a rarely explored
+// model.
+func TestLocalHeadJSON(t *testing.T) {
+	for _, tt := range []struct {
+		head LocalHead
+		want string
+	}{
+		{LocalHead{Model: "m", Samples: 3, LogLoss: math.NaN(), ECE: math.NaN()}, `{"model":"m","samples":3,"held":0,"log_loss":null,"ece":null}`},
+		{LocalHead{Model: "m", Samples: 3, Held: 2, LogLoss: 0.5, ECE: 0.25}, `{"model":"m","samples":3,"held":2,"log_loss":0.5,"ece":0.25}`},
+	} {
+		got, err := json.Marshal(LocalReport{Heads: []LocalHead{tt.head}})
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.head, err)
+		}
+		if !strings.Contains(string(got), tt.want) {
+			t.Errorf("got %s, want it to hold %s", got, tt.want)
+		}
 	}
 }
