@@ -81,6 +81,7 @@ type Gate struct {
 	byName   map[string]Key
 	counters map[counterKey]*counter
 	inFlight map[int64]int64
+	pruned   time.Time // when per-minute counters were last pruned
 	// kick asks Run for a sync now: a key is near the end of its budget,
 	// where an interval's lag would let replicas overspend it.
 	kick chan struct{}

@@ -36,7 +36,10 @@ func (p Period) window(t time.Time) string {
 }
 
 // minuteWindow names the minute of t in the usage counters.
-func minuteWindow(t time.Time) string { return "m:" + t.UTC().Format("200601021504") }
+func minuteWindow(t time.Time) string { return minutePrefix + t.UTC().Format("200601021504") }
+
+// minutePrefix begins every per-minute window; those windows sort by time.
+const minutePrefix = "m:"
 
 // Pace is where a key's spend stands against its budget's pace.
 type Pace struct {

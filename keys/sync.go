@@ -12,8 +12,53 @@ import (
 // replica) and exchanges usage with the store: this replica's counts
 // since the last sync are added to the shared counters and every key's
 // current totals come back. Counts that fail to reach the store are kept
-// for the next sync.
+// for the next sync. Every usageRetention it also deletes the per-minute
+// counters that ended usageRetention ago, when the store can.
 func (g *Gate) Sync(ctx context.Context) error {
+	if err := g.exchange(ctx); err != nil {
+		return err
+	}
+	return g.prune(ctx)
+}
+
+// usageRetention is how long a per-minute counter outlives its minute,
+// and how often a replica prunes them. Only the current minute's is read
+// (rate limits); the margin covers replicas whose clocks disagree and
+// counts flushed just after their minute ended. Budget periods' counters
+// (a row per key and day, week or month) are kept: they are few.
+const usageRetention = 10 * time.Minute
+
+// UsagePruner is a Store that can delete counters no sync reads again.
+// Without it (a store in memory) the counters are kept.
+type UsagePruner interface {
+	// DeleteUsage deletes the counters whose window starts with prefix
+	// and sorts before before, returning how many.
+	DeleteUsage(ctx context.Context, prefix, before string) (int64, error)
+}
+
+// prune deletes per-minute counters older than usageRetention, at most
+// once a usageRetention; without it key_usage grows by a row per key
+// and minute of traffic, forever.
+func (g *Gate) prune(ctx context.Context) error {
+	p, ok := g.store.(UsagePruner)
+	now := g.now()
+	g.mu.Lock()
+	due := ok && now.Sub(g.pruned) >= usageRetention
+	g.mu.Unlock()
+	if !due {
+		return nil
+	}
+	if _, err := p.DeleteUsage(ctx, minutePrefix, minuteWindow(now.Add(-usageRetention))); err != nil {
+		return fmt.Errorf("prune key usage: %w", err)
+	}
+	g.mu.Lock()
+	g.pruned = now
+	g.mu.Unlock()
+	return nil
+}
+
+// exchange reloads the keys and exchanges usage with the store (Sync).
+func (g *Gate) exchange(ctx context.Context) error {
 	keys, err := g.store.Keys(ctx)
 	if err != nil {
 		return fmt.Errorf("sync keys: %w", err)

@@ -3,6 +3,8 @@ package keys
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,5 +67,66 @@ func TestRunLogsOutageOnce(t *testing.T) {
 	}
 	if down != 1 || back != 1 {
 		t.Errorf("unreachable lines %d, reachable-again lines %d, want 1 and 1:\n%s", down, back, h)
+	}
+}
+
+// pruningStore is a memStore that can delete counters, as the real
+// store can.
+type pruningStore struct{ *memStore }
+
+func (p pruningStore) DeleteUsage(ctx context.Context, prefix, before string) (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n int64
+	for ck := range p.usage {
+		if strings.HasPrefix(ck.window, prefix) && ck.window < before {
+			delete(p.usage, ck)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Per-minute counters are pruned usageRetention after their minute, at
+// most once a usageRetention (the store's test shows budget periods'
+// counters staying).
+func TestSyncPrunesMinuteCounters(t *testing.T) {
+	c := &clock{t: time.Date(2026, 11, 30, 12, 0, 30, 0, time.UTC)}
+	st := pruningStore{&memStore{}}
+	k, _ := newKey(t, 1, Key{Name: "team", Budget: 1_000_000, Period: Day})
+	st.keys = []Key{k}
+	g := NewGate(Options{Store: st, Pacing: DefaultPacing(), Now: c.now})
+	ctx := context.Background()
+	windows := func() []string {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		var w []string
+		for ck := range st.usage {
+			w = append(w, ck.window)
+		}
+		slices.Sort(w)
+		return w
+	}
+	// Traffic in minutes 12:00 and 12:05, synced as it comes.
+	for _, at := range []time.Duration{0, 5 * time.Minute} {
+		c.add(at)
+		a, ref := g.Admit(k)
+		if ref != nil {
+			t.Fatalf("admit: %v", ref)
+		}
+		a.Done()
+		if err := g.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := windows(); !slices.Equal(got, []string{"m:202611301200", "m:202611301205"}) {
+		t.Fatalf("windows = %v before any is old enough", got)
+	}
+	c.add(usageRetention) // 12:15:30: 12:00 ended more than usageRetention ago, 12:05 did not
+	if err := g.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := windows(), []string{"m:202611301205"}; !slices.Equal(got, want) {
+		t.Errorf("windows after pruning = %v, want %v", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -138,6 +139,22 @@ type usageRow struct {
 }
 
 func (usageRow) TableName() string { return "key_usage" }
+
+// DeleteUsage deletes the usage counters whose window starts with prefix
+// and sorts before before (a window of the same kind) and returns how
+// many. The range [prefix, before) is exactly those windows.
+func (s *Store) DeleteUsage(ctx context.Context, prefix, before string) (int64, error) {
+	if !strings.HasPrefix(before, prefix) {
+		return 0, fmt.Errorf("delete key usage: window %q does not start with %q", before, prefix)
+	}
+	res := s.db.WithContext(ctx).Where(`"window" >= ? AND "window" < ?`, prefix, before).Delete(&usageRow{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("delete key usage before %s: %w", before, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+var _ keys.UsagePruner = (*Store)(nil)
 
 // SyncUsage adds deltas to the shared counters and returns every counter
 // in windows, in one transaction: the addition is an atomic upsert, so

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -129,6 +130,56 @@ func TestSyncUsageConcurrent(t *testing.T) {
 			want := []keys.Usage{{KeyID: k.ID, Window: "day:2026-11-30", Requests: 2 * rounds, Tokens: 20 * rounds, Cost: 200 * rounds}}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("usage = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// DeleteUsage drops the per-minute counters before a minute and nothing
+// else: not later minutes, not budget periods (whose windows, "month:…",
+// sort after "m:").
+func TestDeleteUsage(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st := storetest.OpenURL(t, storetest.URL(t, d))
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			k, err := st.CreateKey(ctx, keys.Key{Name: "team", Prefix: "sy-x", Hash: "h"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			windows := []string{"m:202611301158", "m:202611301159", "m:202611301200", "m:202611301201", "day:2026-11-30", "week:2026-W48", "month:2026-11"}
+			var deltas []keys.Usage
+			for _, w := range windows {
+				deltas = append(deltas, keys.Usage{KeyID: k.ID, Window: w, Requests: 1})
+			}
+			if _, err := st.SyncUsage(ctx, deltas, nil); err != nil {
+				t.Fatal(err)
+			}
+			n, err := st.DeleteUsage(ctx, "m:", "m:202611301200")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 2 {
+				t.Errorf("deleted %d counters, want 2", n)
+			}
+			left, err := st.SyncUsage(ctx, nil, windows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range left {
+				got = append(got, u.Window)
+			}
+			slices.Sort(got)
+			want := []string{"day:2026-11-30", "m:202611301200", "m:202611301201", "month:2026-11", "week:2026-W48"}
+			if !slices.Equal(got, want) {
+				t.Errorf("windows left = %v, want %v", got, want)
+			}
+			if _, err := st.DeleteUsage(ctx, "m:", "day:2026-11-30"); err == nil {
+				t.Error("a cut-off of another kind of window was accepted")
 			}
 		})
 	}
