@@ -274,9 +274,14 @@ func (g *Gate) charge(rec router.Record) {
 		return
 	}
 	g.counter(k.ID, minuteWindow(now)).local.Tokens += int64(rec.PromptTokens + rec.CompletionTokens)
+	// Spend is counted in every period's window, budget or not, so a
+	// budget set (or its period changed) part-way through a period starts
+	// from what the key already spent in it, as /costs?key= reports it.
+	for _, p := range periods {
+		g.counter(k.ID, p.window(now)).local.Cost += rec.Cost
+	}
 	if k.Budget > 0 {
 		c := g.counter(k.ID, k.Period.window(now))
-		c.local.Cost += rec.Cost
 		if c.view().Cost+nearBudget*c.growth >= k.Budget {
 			select {
 			case g.kick <- struct{}{}:

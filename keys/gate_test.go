@@ -276,3 +276,40 @@ func TestGatesShareBudget(t *testing.T) {
 		t.Errorf("a after sync: %+v, want budget_exceeded", r)
 	}
 }
+
+// TestBudgetSetLateCountsSpend: a budget set, or its period changed,
+// part-way through a period starts from what the key already spent in it,
+// not from zero, on this replica and on one that syncs.
+func TestBudgetSetLateCountsSpend(t *testing.T) {
+	c := &clock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	k, _ := newKey(t, 1, Key{Name: "k"})
+	st := &memStore{keys: []Key{k}}
+	a, b := newGate(t, st, c), newGate(t, st, c)
+	adm, r := a.Admit(k)
+	if r != nil {
+		t.Fatalf("admit: %v", r)
+	}
+	if err := a.Recorder(nopRecorder{}).Record(context.Background(), router.Record{Key: "k", Cost: 700}); err != nil {
+		t.Fatal(err)
+	}
+	adm.Done()
+	for _, g := range []*Gate{a, b} {
+		if err := g.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []Period{Day, Week, Month} {
+		budgeted := k
+		budgeted.Budget, budgeted.Period = 1000, p
+		for name, g := range map[string]*Gate{"a": a, "b": b} {
+			if got := g.Pace(budgeted).Spent; got != 700 {
+				t.Errorf("%s: a %s budget set after 700 spent sees %d spent, want 700", name, p, got)
+			}
+		}
+	}
+	budgeted := k
+	budgeted.Budget, budgeted.Period = 600, Day
+	if _, r := b.Admit(budgeted); r == nil || r.Code != "budget_exceeded" {
+		t.Errorf("a 600 budget set after 700 spent admits: %+v, want budget_exceeded", r)
+	}
+}

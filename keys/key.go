@@ -38,6 +38,9 @@ const (
 	Month Period = "month"
 )
 
+// periods are every budget period, in the order the usage sync names them.
+var periods = [...]Period{Day, Week, Month}
+
 // ParsePeriod accepts day, week or month.
 func ParsePeriod(s string) (Period, error) {
 	switch p := Period(s); p {

@@ -196,7 +196,7 @@ func TestKeyLife(t *testing.T) {
 			budget := firstCost / (elapsed + 0.5*(1-elapsed))
 			keysRun(t, dbURL, "update", "team-a", "--budget", jsonNum(budget), "--period", "day")
 			time.Sleep(200 * time.Millisecond) // a few syncs: the update reaches the gate
-			var paced, exceeded int
+			var paced, exceeded, answered int
 			var cheaper bool
 			var pacedID string
 			for _, p := range prompts[1:60] {
@@ -211,6 +211,7 @@ func TestKeyLife(t *testing.T) {
 				if code != 200 {
 					t.Fatalf("/ask while pacing: %d %v", code, body)
 				}
+				answered++
 				if hdr.Get("x-switchyard-budget") == "pacing" {
 					paced++
 					pacedID, _ = body["id"].(string)
@@ -248,7 +249,7 @@ func TestKeyLife(t *testing.T) {
 			st := openTestStore(t, dbURL)
 			waitFor(t, "rows written", func() bool {
 				days, err := st.KeySpend(context.Background(), "team-a", now, now)
-				return err == nil && days[0].Prompts >= 2+paced
+				return err == nil && days[0].Prompts >= 1+answered
 			})
 			code, _, ak := call(t, "GET", in.url+"/admin/api/keys", "Bearer demo", "")
 			if code != 200 {
