@@ -17,6 +17,13 @@ import (
 // (FAULTS.md F7) does not hold the client.
 const usageGrace = time.Second
 
+// usageTail is how long a stream may stay silent once both its
+// finish_reason and its usage have come: only [DONE] is left, which an
+// honest provider sends at once. Reading it, rather than closing the body
+// early, keeps the connection for the next call; not waiting the whole
+// usageGrace for it keeps F7 from holding every answer a second.
+const usageTail = 50 * time.Millisecond
+
 // Chunk is one piece of a streamed answer.
 type Chunk struct {
 	Role         string // on the opening chunk, usually "assistant"
@@ -25,6 +32,10 @@ type Chunk struct {
 	Refusal      string
 	Logprobs     json.RawMessage // the provider's logprobs for this chunk, nil if none
 	FinishReason string          // on the last content chunk
+	// UsageOnly marks a chunk that carried nothing but the token usage
+	// (the stream's Final has it): not passed on to the client, it tells
+	// the stream that only [DONE] is left.
+	UsageOnly bool
 }
 
 // says reports whether the chunk carries part of an answer: text that is
@@ -182,6 +193,14 @@ func (s *Service) streamAttempt(ctx context.Context, st Streamer, call Call, att
 			ch, err = cs.Recv()
 			if err != nil {
 				break
+			}
+			if ch.UsageOnly {
+				if finish != "" {
+					dog.reset(min(usageTail, s.timeout), errFinished)
+				} else {
+					dog.reset(s.timeout, errIdle)
+				}
+				continue
 			}
 			if ch.FinishReason != "" {
 				finish = ch.FinishReason

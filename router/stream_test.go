@@ -287,3 +287,37 @@ func TestServeStreamPrefer(t *testing.T) {
 		t.Errorf("pinFirst = %v, want mid then cheap", got)
 	}
 }
+
+// TestUsageThenNoDone: once the finish reason and the usage have come, a
+// provider that never sends [DONE] (F7) holds the answer only usageTail,
+// not the whole usageGrace, and the usage chunk is not passed on.
+func TestUsageThenNoDone(t *testing.T) {
+	c := &streamer{scripts: map[string]script{"cheap": {
+		chunks: []Chunk{{Role: "assistant"}, {Content: "done"}, {FinishReason: "stop"}, {UsageOnly: true}},
+		end:    errBlock,
+		final:  Reply{FinishReason: "stop", PromptTokens: 7, CompletionTokens: 1},
+	}}}
+	svc, rec := newTestService(t, c, fixedClassifier(Simple))
+	w := &recWriter{}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := svc.ServeStream(ctx, Request{Endpoint: "chat", Messages: userMsg("hi")}, w)
+	took := time.Since(start)
+	if err != nil || res.Model != "cheap" || w.text() != "done" {
+		t.Fatalf("stream = %q from %q, %v; want done from cheap", w.text(), res.Model, err)
+	}
+	// Far above usageTail (50 ms), far below usageGrace (1 s): a loaded
+	// machine's timer slack fits, waiting for the grace does not.
+	if took >= usageGrace/2 {
+		t.Errorf("the answer took %v after its usage, want about usageTail", took)
+	}
+	for _, ch := range w.chunks {
+		if ch.UsageOnly {
+			t.Errorf("the usage chunk was passed on to the client")
+		}
+	}
+	if len(rec.recs) != 1 || rec.recs[0].Status != OutcomeOK || rec.recs[0].PromptTokens != 7 {
+		t.Errorf("records = %+v, want one ok with the usage", rec.recs)
+	}
+}

@@ -50,17 +50,22 @@ type chunkStream struct {
 }
 
 // Recv returns the next chunk that says something (role, content or
-// finish reason), noting usage on the way; io.EOF after [DONE] or a
+// finish reason), noting usage on the way (a chunk of usage alone comes
+// back marked UsageOnly); io.EOF after [DONE] or a
 // clean end of the body, which the caller must check for a finish
 // reason: the SDK reports a stream cut between chunks as a clean end.
 func (s *chunkStream) Recv() (router.Chunk, error) {
 	for s.st.Next() {
 		ch := s.st.Current()
-		if ch.JSON.Usage.Valid() {
+		usage := ch.JSON.Usage.Valid()
+		if usage {
 			s.final.PromptTokens = int(ch.Usage.PromptTokens)
 			s.final.CompletionTokens = int(ch.Usage.CompletionTokens)
 		}
 		if len(ch.Choices) == 0 {
+			if usage {
+				return router.Chunk{UsageOnly: true}, nil
+			}
 			continue
 		}
 		c0 := ch.Choices[0]
