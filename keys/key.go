@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,13 +39,13 @@ const (
 	Month Period = "month"
 )
 
-// periods are every budget period, in the order the usage sync names them.
+// periods are every budget period: spend is counted, and synced, in
+// each one's window.
 var periods = [...]Period{Day, Week, Month}
 
 // ParsePeriod accepts day, week or month.
 func ParsePeriod(s string) (Period, error) {
-	switch p := Period(s); p {
-	case Day, Week, Month:
+	if p := Period(s); slices.Contains(periods[:], p) {
 		return p, nil
 	}
 	return "", fmt.Errorf("period %q: want day, week or month", s)

@@ -70,7 +70,10 @@ func (g *Gate) exchange(ctx context.Context) error {
 		byName[k.Name] = k
 	}
 	now := g.now()
-	windows := []string{minuteWindow(now), Day.window(now), Week.window(now), Month.window(now)}
+	windows := []string{minuteWindow(now)}
+	for _, p := range periods {
+		windows = append(windows, p.window(now))
+	}
 
 	g.mu.Lock()
 	g.byHash, g.byName = byHash, byName
