@@ -105,12 +105,13 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 	a.dbOutage.SetWaiting(rec.Pending)
 	a.gate = newGate(ctx, cfg, st, a.dbOutage, log)
 	a.metrics = metrics.New(metrics.Gauges{
-		InFlight:     func() int64 { return a.api.InFlight() },
-		Refused:      func() uint64 { return a.api.Refused() },
-		Pending:      rec.Pending,
-		Providers:    func() []router.ProviderHealth { return a.service.Providers() },
-		TableVersion: func() int64 { return a.service.Version().ID },
-		BucketPSI:    bucketPSI(st, log),
+		InFlight:       func() int64 { return a.api.InFlight() },
+		Refused:        func() uint64 { return a.api.Refused() },
+		Pending:        rec.Pending,
+		RecordsRefused: rec.Refused,
+		Providers:      func() []router.ProviderHealth { return a.service.Providers() },
+		TableVersion:   func() int64 { return a.service.Version().ID },
+		BucketPSI:      bucketPSI(st, log),
 	})
 	a.service, err = router.NewService(router.Options{
 		Models:     cfg.Catalog(),

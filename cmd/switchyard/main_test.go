@@ -237,7 +237,7 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 			metricsText, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			for _, want := range []string{`switchyard_requests_total{complexity=`, `switchyard_classifications_total{fallback="false",tier="cache"} 1`, `switchyard_table_version 1`, `switchyard_requests_in_flight 0`, `switchyard_requests_refused_total 0`} {
+			for _, want := range []string{`switchyard_requests_total{complexity=`, `switchyard_classifications_total{fallback="false",tier="cache"} 1`, `switchyard_table_version 1`, `switchyard_requests_in_flight 0`, `switchyard_requests_refused_total 0`, `switchyard_records_refused_total 0`} {
 				if !strings.Contains(string(metricsText), want) {
 					t.Errorf("/metrics lacks %s", want)
 				}

@@ -48,6 +48,11 @@ type Gauges struct {
 	// those admission control refused since start.
 	InFlight func() int64
 	Refused  func() uint64
+	// RecordsRefused is the records the database refused as data and
+	// the recorder left out (each logged with its id) since start: a
+	// request served but missing from the database and its costs, which
+	// only this counter shows without reading the logs.
+	RecordsRefused func() int
 }
 
 // New registers every metric on a fresh registry.
@@ -101,6 +106,11 @@ func New(g Gauges) *Metrics {
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchyard_records_pending", Help: "Request records buffered, waiting for the database.",
 		}, func() float64 { return float64(g.Pending()) }))
+	}
+	if g.RecordsRefused != nil {
+		f(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "switchyard_records_refused_total", Help: "Request records the database refused as data, left out of it and logged by id.",
+		}, func() float64 { return float64(g.RecordsRefused()) }))
 	}
 	if g.TableVersion != nil {
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

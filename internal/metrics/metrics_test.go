@@ -17,11 +17,12 @@ func (s *sink) Record(context.Context, router.Record) error { s.n++; return nil 
 
 func TestMetrics(t *testing.T) {
 	m := New(Gauges{
-		Pending:      func() int { return 7 },
-		TableVersion: func() int64 { return 3 },
-		InFlight:     func() int64 { return 5 },
-		Refused:      func() uint64 { return 11 },
-		BucketPSI:    func() map[string]float64 { return map[string]float64{"complexity": 0.125, "tier": 0.5} },
+		Pending:        func() int { return 7 },
+		RecordsRefused: func() int { return 2 },
+		TableVersion:   func() int64 { return 3 },
+		InFlight:       func() int64 { return 5 },
+		Refused:        func() uint64 { return 11 },
+		BucketPSI:      func() map[string]float64 { return map[string]float64{"complexity": 0.125, "tier": 0.5} },
 		Providers: func() []router.ProviderHealth {
 			return []router.ProviderHealth{{Provider: "openai", State: "ok"}, {Provider: "groq", State: "open"}}
 		},
@@ -58,6 +59,7 @@ func TestMetrics(t *testing.T) {
 		`switchyard_baseline_cost_micros_total 900`,
 		`switchyard_classifications_total{fallback="false",tier="cache"} 1`,
 		`switchyard_records_pending 7`,
+		`switchyard_records_refused_total 2`,
 		`switchyard_table_version 3`,
 		`switchyard_requests_in_flight 5`,
 		`switchyard_requests_refused_total 11`,
