@@ -18,9 +18,13 @@ import (
 //     drawn in proportion to its closeness to the threshold, mixed with
 //     exploreUniform of uniform.
 //   - With the bucket table, the probability is the budget and the
-//     explored model is drawn in proportion to 1/sqrt(1 + n), n its
-//     samples in the bucket by the version's provenance: the least known
-//     candidates first (uniform when the version has no evidence).
+//     explored model is drawn by its chance, under the outcomes the
+//     service has recorded so far (Service.SetOutcomes, WatchOutcomes),
+//     of being a cheaper acceptable choice (frontierWeights): models
+//     clearly worse than a cheaper one get only the uniform share. Before
+//     any outcome is read, by 1/sqrt(1 + n), n the model's samples in the
+//     bucket by the version's provenance: the least known first (uniform
+//     when the version has no evidence, as the seed table has none).
 //
 // The propensity recorded is exact for the draw made: 1 - e for the
 // routed choice, e * w_k / sum(w) for an explored model k.

@@ -2,9 +2,12 @@ package router
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 )
 
 // promptPredictor predicts per prompt from a map.
@@ -123,4 +126,92 @@ func TestExplorePolicyUncertainty(t *testing.T) {
 		t.Errorf("sure prompts explored %.4f, want at least about the floor %.3f", rate("sure"), exploreFloor*budget)
 	}
 	ipsCheck(t, recs, map[string]string{"sure": HashPrompt("sure"), "close": HashPrompt("close")}, []string{"cheap", "mid", "strong"})
+}
+
+// TestExploreRecordedOutcomes: with outcomes recorded (SetOutcomes) the
+// bucket table explores the cheaper models that may be acceptable, not
+// one that a cheaper model clearly beats, and the propensities stay
+// exact.
+func TestExploreRecordedOutcomes(t *testing.T) {
+	table := Table{Simple: {"strong", "cheap", "mid"}, Moderate: {"strong"}, Complex: {"strong"}}
+	tests := []struct {
+		name   string
+		groups []OutcomeGroup
+		// wantMid is mid's share of the exploration.
+		wantMid func(float64) bool
+	}{
+		{"no outcomes: uniform", nil, func(s float64) bool { return math.Abs(s-0.5) < 1e-12 }},
+		{"mid clearly worse than the cheaper cheap", []OutcomeGroup{
+			{Complexity: Simple, Model: "strong", Samples: 1000, Score: 800},
+			{Complexity: Simple, Model: "cheap", Samples: 200, Score: 150},
+			{Complexity: Simple, Model: "mid", Samples: 200, Score: 60},
+		}, func(s float64) bool { return s < 0.06 }},
+		{"mid better than cheap: both", []OutcomeGroup{
+			{Complexity: Simple, Model: "strong", Samples: 1000, Score: 800},
+			{Complexity: Simple, Model: "cheap", Samples: 200, Score: 150},
+			{Complexity: Simple, Model: "mid", Samples: 200, Score: 160},
+		}, func(s float64) bool { return math.Abs(s-0.5) < 0.01 }},
+		{"a category's outcomes count for its complexity", []OutcomeGroup{
+			{Complexity: Simple, Category: "math", Model: "cheap", Samples: 200, Score: 150},
+			{Complexity: Simple, Category: "math", Model: "mid", Samples: 200, Score: 10},
+		}, func(s float64) bool { return s < 0.06 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &memRecorder{}
+			svc, err := NewService(Options{Version: Version{ID: 1, Table: table}, Classifier: fixedClassifier(Simple), Explore: 0.2,
+				Models: testModels, Recorder: rec, Baseline: "strong", Completers: map[string]Completer{"p1": &scripted{}, "p2": &scripted{}},
+				Rand: rand.New(rand.NewPCG(5, 6)).Float64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc.SetOutcomes(tt.groups)
+			for range 4000 {
+				if _, err := svc.Serve(context.Background(), Request{Messages: userMsg("q")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var mid float64
+			for _, r := range rec.recs {
+				if r.Attempts[0].Model == "mid" {
+					mid = r.Propensity / 0.2
+				}
+			}
+			if !tt.wantMid(mid) {
+				t.Errorf("mid's share of the exploration %.4f: not what the evidence asks", mid)
+			}
+			ipsCheck(t, rec.recs, map[string]string{"q": HashPrompt("q")}, []string{"cheap", "mid", "strong"})
+		})
+	}
+}
+
+// countingSource answers OutcomeGroups from a script and ends the watch
+// after the last answer.
+type countingSource struct {
+	answers []error
+	calls   int
+	cancel  context.CancelFunc
+}
+
+func (c *countingSource) OutcomeGroups(ctx context.Context, from time.Time) ([]OutcomeGroup, error) {
+	err := c.answers[c.calls]
+	c.calls++
+	if c.calls == len(c.answers) {
+		c.cancel()
+	}
+	return []OutcomeGroup{{Complexity: Simple, Model: "cheap", Samples: float64(c.calls)}}, err
+}
+
+func TestWatchOutcomes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	src := &countingSource{answers: []error{nil, errors.New("db down"), nil}, cancel: cancel}
+	var got []float64
+	WatchOutcomes(ctx, WatchOutcomesOptions{Source: src, Interval: time.Millisecond, Set: func(g []OutcomeGroup) {
+		got = append(got, g[0].Samples)
+	}})
+	// The first read comes at once; the failed one keeps the previous
+	// reading; the last is cut by the cancelled context.
+	if want := []float64{1}; !slices.Equal(got, want) {
+		t.Errorf("readings set %v, want %v", got, want)
+	}
 }

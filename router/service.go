@@ -177,6 +177,9 @@ type Service struct {
 	// bits), which scales each prompt's exploration so that the average
 	// stays at the budget.
 	uncertainty atomic.Uint64
+	// outcomes is the recorded evidence by bucket and model that aims
+	// the bucket table's exploration (SetOutcomes); nil: none read yet.
+	outcomes atomic.Pointer[bucketEvidence]
 
 	// labelShare is the share of policy-routed requests whose
 	// classification may still ask the LLM (see Options.LabelShare).
@@ -402,7 +405,11 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 			} else if byPolicy {
 				w = policyUncertainty(r.picker, pred.Success, p.candidates)
 			} else {
-				w = tableEvidence(&r.version, a, p.candidates)
+				var ev bucketEvidence
+				if e := s.outcomes.Load(); e != nil {
+					ev = *e
+				}
+				w = frontierWeights(ev, &r.version, a, p.candidates, s.models)
 			}
 			p.candidates, p.res.Propensity, p.res.Explored = s.explorePick(p.candidates, w)
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/config"
@@ -81,6 +82,16 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
+		var outcomes sync.WaitGroup
+		if cfg.Exploration > 0 {
+			// Exploration aims by the outcomes recorded so far, read
+			// over the learner's window.
+			outcomes.Go(func() {
+				router.WatchOutcomes(bg, router.WatchOutcomesOptions{
+					Source: a.store, Set: a.service.SetOutcomes, Window: cfg.Learner.Window, Outage: a.dbOutage, Logger: log,
+				})
+			})
+		}
 		router.WatchActive(bg, router.WatchOptions{
 			Source:   a.store,
 			Current:  a.service.Version,
@@ -88,6 +99,7 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 			Outage:   a.dbOutage,
 			Logger:   log,
 		})
+		outcomes.Wait()
 	}()
 	// Key usage keeps syncing until the last request is served; its
 	// final sync runs when gateCtx ends, before the database closes.

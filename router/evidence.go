@@ -1,0 +1,217 @@
+package router
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+)
+
+// OutcomeGroup is what the service has recorded about one model in one
+// complexity and category: the outcomes scored and the sum of their
+// scores (each weighted by its source's weight, as the learner reads
+// them). It is the evidence exploration aims by before any version
+// carries evidence in its provenance.
+type OutcomeGroup struct {
+	Complexity Complexity
+	Category   string
+	Model      string
+	Samples    float64 // sum of outcome weights
+	Score      float64 // sum of weight x score
+}
+
+// OutcomeCounter reads the recorded outcomes grouped by bucket and model
+// (the store).
+type OutcomeCounter interface {
+	// OutcomeGroups returns the outcomes of requests served since from,
+	// summed by complexity, category and the model they are about; an
+	// error when they cannot be read now.
+	OutcomeGroups(ctx context.Context, from time.Time) ([]OutcomeGroup, error)
+}
+
+// posterior is the Beta(1 + successes, 1 + failures) posterior of a
+// model's success rate in a bucket, summarised by its mean and variance.
+type posterior struct{ n, mean, variance float64 }
+
+func newPosterior(n, successes float64) posterior {
+	mean := (successes + 1) / (n + 2)
+	return posterior{n: n, mean: mean, variance: mean * (1 - mean) / (n + 3)}
+}
+
+// bucketEvidence holds the posteriors by bucket (both the refined
+// complexity/category buckets and the complexity alone) and model.
+type bucketEvidence map[string]map[string]posterior
+
+// newBucketEvidence sums groups into both bucket levels, so a table
+// without refined buckets reads the complexity's sum.
+func newBucketEvidence(groups []OutcomeGroup) bucketEvidence {
+	type acc struct{ n, s float64 }
+	sums := map[string]map[string]acc{}
+	add := func(bucket, model string, g OutcomeGroup) {
+		if sums[bucket] == nil {
+			sums[bucket] = map[string]acc{}
+		}
+		a := sums[bucket][model]
+		sums[bucket][model] = acc{a.n + g.Samples, a.s + g.Score}
+	}
+	for _, g := range groups {
+		if g.Model == "" || !(g.Samples > 0) {
+			continue
+		}
+		add(string(g.Complexity), g.Model, g)
+		if g.Category != "" {
+			add(BucketOf(g.Complexity, g.Category), g.Model, g)
+		}
+	}
+	out := make(bucketEvidence, len(sums))
+	for b, byModel := range sums {
+		out[b] = make(map[string]posterior, len(byModel))
+		for m, a := range byModel {
+			out[b][m] = newPosterior(a.n, a.s)
+		}
+	}
+	return out
+}
+
+// SetOutcomes replaces the recorded evidence that aims the bucket table's
+// exploration (see frontierWeights); WatchOutcomes calls it.
+func (s *Service) SetOutcomes(groups []OutcomeGroup) {
+	ev := newBucketEvidence(groups)
+	s.outcomes.Store(&ev)
+}
+
+// exploreNear is how much a model may trail a cheaper one in a bucket's
+// mean success and still be explored: a per-prompt rule can choose it on
+// the prompts where it does better, so only a model clearly worse than a
+// cheaper one is left to the uniform share.
+const exploreNear = 0.05
+
+// exploreReach is how far a cheaper model may trail the routed choice in
+// a bucket's mean success and still be explored: beyond it, it could be
+// the acceptable choice on few prompts.
+const exploreReach = 0.2
+
+// frontierWeights weighs each alternative in a's bucket by its chance,
+// under the outcomes the service has recorded (a Beta posterior per
+// model), of being a cheaper acceptable choice. For a model cheaper than
+// the routed first choice that is the least of: its chance of being
+// within exploreNear of every candidate at most as expensive (not
+// clearly worse than a cheaper model) and within exploreReach of the
+// first choice. A model at least as expensive as the first choice can
+// only raise quality: its weight is its chance of beating the first.
+// Each chance is a normal approximation to the Beta comparison, so an
+// unknown model (a wide posterior) keeps a fair weight until its
+// outcomes say otherwise. The weights are deterministic in the evidence,
+// so the recorded propensity stays exact for the draw; exploreUniform of
+// the budget stays uniform. Without evidence for the bucket it returns
+// the version's provenance weights (tableEvidence).
+func frontierWeights(ev bucketEvidence, v *Version, a Analysis, candidates []string, models Catalog) exploreWeights {
+	byModel := ev[v.Table.Bucket(a)]
+	if len(byModel) == 0 {
+		byModel = ev[string(a.Complexity)]
+	}
+	if len(byModel) == 0 || len(candidates) < 2 {
+		return tableEvidence(v, a, candidates)
+	}
+	post := func(m string) posterior {
+		if p, ok := byModel[m]; ok {
+			return p
+		}
+		return newPosterior(0, 0)
+	}
+	// chance that x's success exceeds y's minus slack.
+	chance := func(x, y posterior, slack float64) float64 {
+		return normalCDF((x.mean - y.mean + slack) / math.Sqrt(x.variance+y.variance))
+	}
+	price := func(m string) float64 { return float64(models[m].Cost(1000, 1000)) }
+	first := post(candidates[0])
+	alts := candidates[1:]
+	out := exploreWeights{w: make([]float64, len(alts)), u: -1}
+	sum := 0.0
+	for k, c := range alts {
+		pk := post(c)
+		if price(c) >= price(candidates[0]) {
+			out.w[k] = chance(pk, first, 0)
+		} else {
+			out.w[k] = chance(pk, first, exploreReach)
+			for _, o := range candidates[1:] {
+				if o != c && price(o) <= price(c) {
+					out.w[k] = min(out.w[k], chance(pk, post(o), exploreNear))
+				}
+			}
+		}
+		sum += out.w[k]
+	}
+	for k := range out.w {
+		share := 1 / float64(len(out.w))
+		if sum > 0 {
+			share = out.w[k] / sum
+		}
+		// The uniform share bounds every alternative's propensity below.
+		out.w[k] = exploreUniform/float64(len(out.w)) + (1-exploreUniform)*share
+	}
+	return out
+}
+
+func normalCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+
+// DefaultOutcomesInterval is how often WatchOutcomes rereads the recorded
+// outcomes.
+const DefaultOutcomesInterval = 30 * time.Second
+
+// WatchOutcomesOptions configure WatchOutcomes.
+type WatchOutcomesOptions struct {
+	Source OutcomeCounter
+	// Set receives each reading (Service.SetOutcomes).
+	Set func([]OutcomeGroup)
+	// Window is how far back outcomes are read (the learner's window).
+	Window   time.Duration
+	Interval time.Duration // zero: DefaultOutcomesInterval
+	Now      func() time.Time
+	// Outage is told how each read went, so a database outage is
+	// reported once (nil: failures are logged).
+	Outage OutageReporter
+	Logger *slog.Logger // nil: slog.Default()
+}
+
+// WatchOutcomes reads the recorded outcomes at once and then every
+// interval until ctx ends, handing each reading to o.Set: exploration
+// aims by what the service has seen, not only by the active version's
+// provenance, which changes only at a promotion. A failed read keeps the
+// previous reading.
+func WatchOutcomes(ctx context.Context, o WatchOutcomesOptions) {
+	interval := o.Interval
+	if interval <= 0 {
+		interval = DefaultOutcomesInterval
+	}
+	log, now := o.Logger, o.Now
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		groups, err := o.Source.OutcomeGroups(ctx, now().Add(-o.Window))
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && o.Outage != nil:
+			o.Outage.Fail("read outcomes for exploration", err)
+		case err != nil:
+			log.Warn("read outcomes for exploration", "err", err)
+		default:
+			if o.Outage != nil {
+				o.Outage.OK()
+			}
+			o.Set(groups)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
