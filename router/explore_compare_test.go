@@ -42,7 +42,7 @@ func TestDirectedExplorationVsUniform(t *testing.T) {
 	)
 	models := []string{"cheap", "mid", "strong"}
 	activePt := OperatingPoint{Rule: RuleGap, Param: 0.01}
-	candPt := OperatingPoint{Rule: RuleGap, Param: 0.01}
+	candPt := OperatingPoint{Rule: RuleGap, Param: 0.03}
 	costs := []float64{float64(testModels["cheap"].Cost(1000, 1000)), float64(testModels["mid"].Cost(1000, 1000)), float64(testModels["strong"].Cost(1000, 1000))}
 	active, err := NewPicker(models, costs, activePt)
 	if err != nil {

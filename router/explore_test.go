@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -206,7 +207,7 @@ func TestWatchOutcomes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &countingSource{answers: []error{nil, errors.New("db down"), nil}, cancel: cancel}
 	var got []float64
-	WatchOutcomes(ctx, WatchOutcomesOptions{Source: src, Interval: time.Millisecond, Set: func(g []OutcomeGroup) {
+	WatchOutcomes(ctx, WatchOutcomesOptions{Source: src, Interval: time.Millisecond, Logger: slog.New(slog.DiscardHandler), Set: func(g []OutcomeGroup) {
 		got = append(got, g[0].Samples)
 	}})
 	// The first read comes at once; the failed one keeps the previous
