@@ -17,8 +17,12 @@ type TrafficGroup struct {
 	Bucket       string
 	TableVersion int64
 	Requests     int
-	Cost         Micros
-	Baseline     Micros
+	// Answered counts the requests that ended OutcomeOK: the model's
+	// answer was delivered. A request whose stream broke, or whose client
+	// went away, after the model began is among Requests but not here.
+	Answered int
+	Cost     Micros
+	Baseline Micros
 }
 
 // The kinds of signal SignalRate separates: what clients said, and what
@@ -39,23 +43,45 @@ type SignalRate struct {
 	N      int     `json:"n"`
 }
 
-// SignalRates folds outcomes and traffic of the same window into each
-// (bucket, model)'s success rate by kind, sorted by bucket, model, kind.
+// SignalCount is a group of the outcomes of the requests served in a
+// window: those of one source about one model's work in one bucket under
+// one table version, with the sum of their scores. The charts need only
+// these sums, so the store counts them in one grouped query instead of
+// returning every Observation. Feedback is attributed to the model that
+// answered, as in Observations.
+type SignalCount struct {
+	Bucket       string
+	Model        string
+	Source       string
+	TableVersion int64
+	N            int
+	// Score is the sum of the N scores.
+	Score float64
+}
+
+// SignalRates folds outcome counts and traffic of the same window into
+// each (bucket, model)'s success rate by kind, sorted by bucket, model,
+// kind.
 //
 // Feedback: the mean score of the feedback on the model's answers, N the
 // feedback count. Automatic: the share of the model's judged attempts
 // that drew no failure signal. Automatic signals are failures only
-// (AutoOutcomes), so the judged attempts are the model's answers (from
-// traffic) plus its failed attempts that drew a signal; a length signal
-// is about an answer already counted. A (bucket, model) with neither
-// kind is left out.
-func SignalRates(obs []Observation, traffic []TrafficGroup) []SignalRate {
+// (AutoOutcomes), so the judged attempts are counted exactly as the
+// model's delivered answers (TrafficGroup.Answered; the first OK attempt
+// ends a request, so each is one attempt) plus its failed attempts that
+// drew a signal (one signal each); a length signal is about a delivered
+// answer, already counted. Attempts that drew no signal because the
+// provider was unavailable, and requests cancelled or broken mid-answer,
+// are judged by nothing and counted nowhere. A (bucket, model) with
+// neither kind is left out.
+func SignalRates(counts []SignalCount, traffic []TrafficGroup) []SignalRate {
 	type key struct{ bucket, model string }
 	type tally struct {
-		feedback, score float64
-		answers         int
-		failures        int
-		failedAttempts  int // failures that were not the answer
+		feedback       int
+		score          float64
+		answers        int
+		failures       int
+		failedAttempts int // failures that were not the answer
 	}
 	t := map[key]*tally{}
 	at := func(k key) *tally {
@@ -68,32 +94,34 @@ func SignalRates(obs []Observation, traffic []TrafficGroup) []SignalRate {
 		if g.Model == "" || g.Bucket == "" {
 			continue
 		}
-		at(key{g.Bucket, g.Model}).answers += g.Requests
+		at(key{g.Bucket, g.Model}).answers += g.Answered
 	}
-	for _, o := range obs {
-		if o.Model == "" || o.Bucket == "" {
+	for _, c := range counts {
+		if c.Model == "" || c.Bucket == "" {
 			continue
 		}
-		c := at(key{o.Bucket, o.Model})
-		switch o.Source {
+		k := at(key{c.Bucket, c.Model})
+		switch c.Source {
 		case SourceFeedback:
-			c.feedback++
-			c.score += o.Score
+			k.feedback += c.N
+			k.score += c.Score
 		case SourceLength:
-			c.failures++
+			k.failures += c.N
 		default:
-			c.failures++
-			c.failedAttempts++
+			k.failures += c.N
+			k.failedAttempts += c.N
 		}
 	}
 	var out []SignalRate
 	for k, c := range t {
 		if c.feedback > 0 {
-			out = append(out, SignalRate{Bucket: k.bucket, Model: k.model, Kind: SignalFeedback, Rate: c.score / c.feedback, N: int(c.feedback)})
+			out = append(out, SignalRate{Bucket: k.bucket, Model: k.model, Kind: SignalFeedback, Rate: c.score / float64(c.feedback), N: c.feedback})
 		}
-		// Without traffic rows for the window an attempt count cannot be
-		// had, and a rate of failures over failures would read 0.
-		if judged := c.answers + c.failedAttempts; c.answers > 0 && judged > 0 {
+		// Without answers in the window there is no attempt count to set
+		// the failures against, and failures over failures would read 0.
+		// The bound keeps a length signal on a request that later broke
+		// (no answer counted) from reading below zero.
+		if judged := c.answers + c.failedAttempts; c.answers > 0 {
 			out = append(out, SignalRate{Bucket: k.bucket, Model: k.model, Kind: SignalAutomatic,
 				Rate: 1 - float64(min(c.failures, judged))/float64(judged), N: judged})
 		}
@@ -124,9 +152,9 @@ func (v VersionTraffic) CostPerRequest() Micros {
 	return v.Cost / Micros(v.Requests)
 }
 
-// TrafficByVersion folds outcomes and traffic of the same window by the
-// table version that routed each request, oldest version first.
-func TrafficByVersion(obs []Observation, traffic []TrafficGroup) []VersionTraffic {
+// TrafficByVersion folds outcome counts and traffic of the same window by
+// the table version that routed each request, oldest version first.
+func TrafficByVersion(counts []SignalCount, traffic []TrafficGroup) []VersionTraffic {
 	by := map[int64]*VersionTraffic{}
 	at := func(v int64) *VersionTraffic {
 		if by[v] == nil {
@@ -142,13 +170,13 @@ func TrafficByVersion(obs []Observation, traffic []TrafficGroup) []VersionTraffi
 		vt.Requests += g.Requests
 		vt.Cost += g.Cost
 	}
-	for _, o := range obs {
-		if o.Source != SourceFeedback || o.TableVersion == 0 {
+	for _, c := range counts {
+		if c.Source != SourceFeedback || c.TableVersion == 0 {
 			continue
 		}
-		vt := at(o.TableVersion)
-		vt.Feedback++
-		vt.Quality += o.Score
+		vt := at(c.TableVersion)
+		vt.Feedback += c.N
+		vt.Quality += c.Score
 	}
 	out := make([]VersionTraffic, 0, len(by))
 	for _, vt := range by {

@@ -68,10 +68,10 @@ type Options struct {
 	// Prompts is optional and set only when prompts are kept: nil shows
 	// no prompt text.
 	Prompts PromptReader
-	// Traffic and Outcomes feed the overview's traffic, quality and
+	// Traffic and Signals feed the overview's traffic, quality and
 	// version charts; either may be nil, leaving what it feeds empty.
-	Traffic  TrafficReader
-	Outcomes ObservationReader
+	Traffic TrafficReader
+	Signals SignalReader
 	// MinSamples is the learner's min_samples: a success rate on fewer
 	// samples is marked thin. Zero uses defaultMinSamples.
 	MinSamples int

@@ -40,7 +40,7 @@ func TestChartsInBrowser(t *testing.T) {
 	now := time.Now().UTC()
 	firstID := seedDemo(ctx, t, st, now)
 	srv := httptest.NewServer(New(Options{
-		Token: testToken, Versions: st, Spend: st, Evals: st, Requests: st, Traffic: st, Outcomes: st,
+		Token: testToken, Versions: st, Spend: st, Evals: st, Requests: st, Traffic: st, Signals: st,
 		Baseline: "gpt-4o", MinSamples: 5, Now: func() time.Time { return now },
 	}))
 	defer srv.Close()

@@ -19,10 +19,12 @@ type TrafficReader interface {
 	Traffic(ctx context.Context, from, to time.Time) ([]router.TrafficGroup, error)
 }
 
-// ObservationReader returns the outcomes of the requests served in
-// [from, to) joined with their requests; *store.Store implements it.
-type ObservationReader interface {
-	Observations(ctx context.Context, from, to time.Time) ([]router.Observation, error)
+// SignalReader counts the outcomes of the requests served in [from, to)
+// by bucket, model, source and table version, in the database: the page
+// never reads the outcomes themselves, whose number grows with traffic.
+// *store.Store implements it.
+type SignalReader interface {
+	SignalCounts(ctx context.Context, from, to time.Time) ([]router.SignalCount, error)
 }
 
 // chartDays is the window the overview's charts cover.
@@ -139,18 +141,18 @@ func (h *handler) charts(ctx context.Context, versions []router.Version, runs []
 		d.Days[i].RequestsByModel[orNone(g.Model, "(none answered)")] += g.Requests
 		d.Days[i].RequestsByBucket[orNone(g.Bucket, "(not routed)")] += g.Requests
 	}
-	var obs []router.Observation
-	if h.opts.Outcomes != nil {
+	var signals []router.SignalCount
+	if h.opts.Signals != nil {
 		start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
-		if obs, err = h.opts.Outcomes.Observations(ctx, start, start.AddDate(0, 0, chartDays)); err != nil {
+		if signals, err = h.opts.Signals.SignalCounts(ctx, start, start.AddDate(0, 0, chartDays)); err != nil {
 			return d, fmt.Errorf("charts: %w", err)
 		}
 	}
-	for _, r := range router.SignalRates(obs, traffic) {
+	for _, r := range router.SignalRates(signals, traffic) {
 		lo, hi := router.SuccessInterval(r.Rate, r.N)
 		d.Quality = append(d.Quality, qualityPoint{SignalRate: r, Lo: lo, Hi: hi, Thin: r.N < h.opts.MinSamples})
 	}
-	d.Versions = versionPoints(versions, router.TrafficByVersion(obs, traffic))
+	d.Versions = versionPoints(versions, router.TrafficByVersion(signals, traffic))
 	for _, run := range runs {
 		if len(d.Evals) == chartedEvals {
 			break

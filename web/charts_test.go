@@ -20,18 +20,18 @@ import (
 // attribute and out of the text of a <title>.
 const hostileName = `x"><script>alert(1)</script><title>`
 
-// fakeTraffic serves fixed traffic and observations.
+// fakeTraffic serves fixed traffic and outcome counts.
 type fakeTraffic struct {
-	groups []router.TrafficGroup
-	obs    []router.Observation
+	groups  []router.TrafficGroup
+	signals []router.SignalCount
 }
 
 func (f fakeTraffic) Traffic(context.Context, time.Time, time.Time) ([]router.TrafficGroup, error) {
 	return f.groups, nil
 }
 
-func (f fakeTraffic) Observations(context.Context, time.Time, time.Time) ([]router.Observation, error) {
-	return f.obs, nil
+func (f fakeTraffic) SignalCounts(context.Context, time.Time, time.Time) ([]router.SignalCount, error) {
+	return f.signals, nil
 }
 
 // chartFake is newFake with traffic on the 27th by gpt-4o-mini and by a
@@ -64,19 +64,19 @@ func chartFake(t *testing.T) (*fakeData, fakeTraffic) {
 	}
 	tr := fakeTraffic{
 		groups: []router.TrafficGroup{
-			{Day: "2026-11-27", Model: "gpt-4o-mini", Bucket: "simple", TableVersion: 2, Requests: 6, Cost: 1000},
-			{Day: "2026-11-27", Model: hostileName, Bucket: hostileName, TableVersion: 2, Requests: 1, Cost: 234},
+			{Day: "2026-11-27", Model: "gpt-4o-mini", Bucket: "simple", TableVersion: 2, Requests: 6, Answered: 6, Cost: 1000},
+			{Day: "2026-11-27", Model: hostileName, Bucket: hostileName, TableVersion: 2, Requests: 1, Answered: 1, Cost: 234},
 		},
-		obs: []router.Observation{
-			{Bucket: "simple", Model: "gpt-4o-mini", Source: router.SourceFeedback, Score: 1, TableVersion: 2},
-			{Bucket: hostileName, Model: hostileName, Source: router.SourceFeedback, Score: 0, TableVersion: 2},
+		signals: []router.SignalCount{
+			{Bucket: "simple", Model: "gpt-4o-mini", Source: router.SourceFeedback, N: 1, Score: 1, TableVersion: 2},
+			{Bucket: hostileName, Model: hostileName, Source: router.SourceFeedback, N: 1, Score: 0, TableVersion: 2},
 		},
 	}
 	return f, tr
 }
 
 func chartHandler(f *fakeData, tr fakeTraffic) *handler {
-	return New(Options{Token: testToken, Versions: f, Spend: f, Evals: f, Traffic: tr, Outcomes: tr, Baseline: "gpt-4o",
+	return New(Options{Token: testToken, Versions: f, Spend: f, Evals: f, Traffic: tr, Signals: tr, Baseline: "gpt-4o",
 		Now: func() time.Time { return testNow }}).(*handler)
 }
 

@@ -160,7 +160,7 @@ func newAPI(a *app) *httpapi.Server {
 		Requests:   st,
 		Prompts:    prompts,
 		Traffic:    st,
-		Outcomes:   st,
+		Signals:    st,
 		MinSamples: cfg.Learner.MinSamples,
 		Keys:       st,
 		Providers:  func() []router.ProviderHealth { return a.service.Providers() },
