@@ -1,7 +1,9 @@
 package classify
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -262,20 +264,28 @@ func estimateAnswer(prompt, cat string, c router.Complexity, f features) int {
 // extract scans prompt for every cue: one pass over its words and one
 // over its lower-cased bytes for the phrases. It runs on every request a
 // per-prompt policy routes (the local tier's yes/no fields and answer
-// length), so it takes a byte path for ASCII and never searches the
-// prompt once per phrase; heuristic_ref_test.go keeps the plainer
-// definition it must match exactly.
+// length), so it takes a byte path for ASCII, never searches the prompt
+// once per phrase and, on the normalised prompt that path hands it, lower
+// cases nothing; heuristic_ref_test.go keeps the plainer definition it
+// must match exactly.
 func extract(prompt string) features {
 	var f features
-	lower := strings.ToLower(prompt)
+	plain := isLowerASCII(prompt)
+	lower := prompt
+	if !plain {
+		lower = strings.ToLower(prompt)
+	}
 
 	// Word-level cues, from one pass over the words.
 	prevNumber := 0
 	forEachWord(prompt, func(w string, atStart bool) {
 		f.words++
-		lw := strings.ToLower(w)
-		if startsUpper(w) && !atStart && w != "I" {
-			f.properNouns++
+		lw := w
+		if !plain {
+			lw = strings.ToLower(w)
+			if startsUpper(w) && !atStart && w != "I" {
+				f.properNouns++
+			}
 		}
 		f.wordCue(lw, prevNumber)
 		prevNumber = 0
@@ -300,6 +310,34 @@ func extract(prompt string) features {
 	return f
 }
 
+// isLowerASCII reports whether s is ASCII with no upper-case letter, as a
+// normalised prompt is: then s is its own lower case, word by word. Eight
+// bytes at a time.
+func isLowerASCII(s string) bool {
+	const ones = 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&(0x80*ones) != 0 {
+			return false
+		}
+		// Each byte is below 0x80, so these sums carry into no other
+		// byte: a byte's top bit is set in atLeastA when it is >= 'A',
+		// in aboveZ when it is > 'Z'.
+		atLeastA, aboveZ := x+(0x80-'A')*ones, x+(0x80-'Z'-1)*ones
+		if atLeastA&^aboveZ&(0x80*ones) != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
 // startsUpper reports whether w's first rune is upper case.
 func startsUpper(w string) bool {
 	if w == "" {
@@ -312,115 +350,136 @@ func startsUpper(w string) bool {
 	return unicode.IsUpper(r)
 }
 
+// phraseCue is what a phrase found in a prompt says.
+type phraseCue uint8
+
+const (
+	pMultiStep phraseCue = iota
+	pTradeoff
+	pCompare
+	pCode
+	pMath
+	pKnowledge
+	pGreeting
+	pBrief
+)
+
+// phraseCues are the phrase-level cues: a phrase anywhere in the
+// lower-cased prompt sets its cue.
+var phraseCues = []struct {
+	text string
+	cue  phraseCue
+}{
+	{"step by step", pMultiStep}, {"step-by-step", pMultiStep}, {"and then", pMultiStep},
+	{", then", pMultiStep}, {". then", pMultiStep}, {"after that", pMultiStep},
+	{"afterwards", pMultiStep}, {"followed by", pMultiStep},
+	{"trade-off", pTradeoff}, {"trade off", pTradeoff},
+	{"pros and cons", pCompare},
+	{"```", pCode}, {":=", pCode}, {"();", pCode}, {"=>", pCode},
+	{"write a function", pCode}, {"write a program", pCode}, {"write code", pCode},
+	{"write a script", pCode}, {"write a class", pCode}, {"write a query", pCode},
+	{`\frac`, pMath}, {`\int`, pMath}, {`\sum`, pMath}, {`\sqrt`, pMath}, {`\lim`, pMath},
+	{`\begin{`, pMath}, {"$$", pMath},
+	{"what is", pKnowledge}, {"what was", pKnowledge}, {"what are", pKnowledge},
+	{"what were", pKnowledge}, {"how many", pKnowledge}, {"capital of", pKnowledge},
+	{"how are you", pGreeting}, {"thank you", pGreeting}, {"good morning", pGreeting},
+	{"in one sentence", pBrief}, {"one word", pBrief}, {"yes or no", pBrief}, {"in a sentence", pBrief},
+}
+
+// phraseIndex finds the phrases that can start at a byte from its first
+// two bytes (every phrase has at least two): heads has a bit per
+// two-byte head, and a head's phrases are sorted[from:to] of its entry
+// in slots, a small open-addressed table. A prompt's bytes are mostly
+// not a phrase's head, so most positions cost one bit test. Built once
+// from phraseCues; read only.
+type phraseIndex struct {
+	heads  [1 << 16 / 64]uint64
+	slots  [256]phraseSlot
+	sorted []phraseText
+}
+
+type phraseText struct {
+	text string
+	cue  phraseCue
+}
+
+type phraseSlot struct {
+	head     uint16
+	from, to uint8
+}
+
+var phrases = newPhraseIndex()
+
+func newPhraseIndex() *phraseIndex {
+	x := &phraseIndex{}
+	for _, p := range phraseCues {
+		x.sorted = append(x.sorted, phraseText(p))
+	}
+	head := func(p phraseText) uint16 { return uint16(p.text[0]) | uint16(p.text[1])<<8 }
+	slices.SortStableFunc(x.sorted, func(a, b phraseText) int { return cmp.Compare(head(a), head(b)) })
+	for from := 0; from < len(x.sorted); {
+		h := head(x.sorted[from])
+		to := from + 1
+		for to < len(x.sorted) && head(x.sorted[to]) == h {
+			to++
+		}
+		x.heads[h/64] |= 1 << (h % 64)
+		k := phraseSlotOf(h)
+		for x.slots[k].to != 0 {
+			k++
+		}
+		x.slots[k] = phraseSlot{head: h, from: uint8(from), to: uint8(to)}
+		from = to
+	}
+	return x
+}
+
+// phraseSlotOf is where a head's slot is, or the first place to look
+// for it.
+func phraseSlotOf(h uint16) uint8 { return uint8(uint32(h) * 0x9e3779b1 >> 24) }
+
 // phrases records the phrase-level cues of lower, the lower-cased
-// prompt: a phrase is present when it starts at some byte, so one pass
-// dispatching on each byte finds them all (what a strings.Contains per
-// phrase would find, at one scan instead of thirty-odd).
+// prompt: a phrase is present when it starts at some byte (what a
+// strings.Contains per phrase would find, at one scan instead of
+// forty-odd).
 func (f *features) phrases(lower string) {
-	for i := 0; i < len(lower); i++ {
-		s := lower[i:]
-		switch lower[i] {
-		case 's':
-			if hasAny(s, "step by step", "step-by-step") {
-				f.multiStep = true
-			}
-		case 'a':
-			if hasAny(s, "and then", "after that", "afterwards") {
-				f.multiStep = true
-			}
-		case ',':
-			if strings.HasPrefix(s, ", then") {
-				f.multiStep = true
-			}
-		case '.':
-			if strings.HasPrefix(s, ". then") {
-				f.multiStep = true
-			}
-		case 'f':
-			if strings.HasPrefix(s, "followed by") {
-				f.multiStep = true
-			}
-		case 't':
-			if hasAny(s, "trade-off", "trade off") {
-				f.reasoning |= rTradeoff
-			}
-			if strings.HasPrefix(s, "thank you") {
-				f.greeting = true
-			}
-		case 'p':
-			if strings.HasPrefix(s, "pros and cons") {
-				f.reasoning |= rCompare
-			}
-		case '`':
-			if strings.HasPrefix(s, "```") {
-				f.code = true
-			}
-		case ':':
-			if strings.HasPrefix(s, ":=") {
-				f.code = true
-			}
-		case '(':
-			if strings.HasPrefix(s, "();") {
-				f.code = true
-			}
-		case '=':
-			if strings.HasPrefix(s, "=>") {
-				f.code = true
-			}
-		case 'w':
-			if strings.HasPrefix(s, "write ") && hasAny(s[len("write "):], "a function", "a program", "code", "a script", "a class", "a query") {
-				f.code = true
-			}
-			if strings.HasPrefix(s, "what ") && hasAny(s[len("what "):], "is", "was", "are", "were") {
-				f.knowledge = true
-			}
-		case '\\':
-			if hasAny(s, `\frac`, `\int`, `\sum`, `\sqrt`, `\lim`, `\begin{`) {
-				f.mathStrong = true
-			}
-		case '$':
-			if strings.HasPrefix(s, "$$") {
-				f.mathStrong = true
-			}
-		case 'h':
-			if strings.HasPrefix(s, "how many") {
-				f.knowledge = true
-			}
-			if strings.HasPrefix(s, "how are you") {
-				f.greeting = true
-			}
-		case 'c':
-			if strings.HasPrefix(s, "capital of") {
-				f.knowledge = true
-			}
-		case 'g':
-			if strings.HasPrefix(s, "good morning") {
-				f.greeting = true
-			}
-		case 'i':
-			if hasAny(s, "in one sentence", "in a sentence") {
-				f.brief = true
-			}
-		case 'o':
-			if strings.HasPrefix(s, "one word") {
-				f.brief = true
-			}
-		case 'y':
-			if strings.HasPrefix(s, "yes or no") {
-				f.brief = true
+	for i := 0; i+1 < len(lower); i++ {
+		h := uint16(lower[i]) | uint16(lower[i+1])<<8
+		if phrases.heads[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		k := phraseSlotOf(h)
+		for phrases.slots[k].head != h {
+			k++
+		}
+		sl := phrases.slots[k]
+		for _, p := range phrases.sorted[sl.from:sl.to] {
+			if strings.HasPrefix(lower[i:], p.text) {
+				f.setPhrase(p.cue)
 			}
 		}
 	}
 }
 
-// hasAny reports whether s starts with any of prefixes.
-func hasAny(s string, prefixes ...string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
+func (f *features) setPhrase(c phraseCue) {
+	switch c {
+	case pMultiStep:
+		f.multiStep = true
+	case pTradeoff:
+		f.reasoning |= rTradeoff
+	case pCompare:
+		f.reasoning |= rCompare
+	case pCode:
+		f.code = true
+	case pMath:
+		f.mathStrong = true
+	case pKnowledge:
+		f.knowledge = true
+	case pGreeting:
+		f.greeting = true
+	case pBrief:
+		f.brief = true
 	}
-	return false
 }
 
 // wordCue records what one lower-cased word says. prevNumber is the
@@ -504,7 +563,8 @@ func (f *features) wordCue(w string, prevNumber int) {
 // forEachWord calls fn for each run of letters, digits, hyphens,
 // underscores or apostrophes in s; atStart is true for the first word of
 // a line or after a sentence end, so capitalisation there says nothing
-// about proper nouns. ASCII bytes are classified without decoding.
+// about proper nouns. ASCII bytes are classified by a table, without
+// decoding, and a word's ASCII bytes are skipped in one tight loop.
 func forEachWord(s string, fn func(w string, atStart bool)) {
 	start := -1
 	atStart := true
@@ -512,11 +572,13 @@ func forEachWord(s string, fn func(w string, atStart bool)) {
 		var word, end bool
 		n := 1
 		if c := s[i]; c < utf8.RuneSelf {
-			word = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '\''
-			end = c == '.' || c == '!' || c == '?' || c == '\n' || c == ':'
+			cl := byteClass[c]
+			word, end = cl&classWord != 0, cl&classEnd != 0
 			if word && start >= 0 {
-				i++
-				continue // inside a word: the common case
+				// Inside a word, the common case: run to its end.
+				for i++; i < len(s) && byteClass[s[i]]&classWord != 0; i++ {
+				}
+				continue
 			}
 		} else {
 			var r rune
@@ -540,6 +602,29 @@ func forEachWord(s string, fn func(w string, atStart bool)) {
 		fn(s[start:], atStart)
 	}
 }
+
+// Byte classes of ASCII bytes, for the heuristic's scans.
+const (
+	classWord   = 1 << iota // a letter, a digit, '-', '_' or '\'': part of a word
+	classEnd                // '.', '!', '?', newline or ':': the next word starts a sentence
+	classLetter             // an ASCII letter
+)
+
+// byteClass is each byte's classes; non-ASCII bytes have none. A
+// constant table, built once.
+var byteClass = func() (t [256]uint8) {
+	for c := range 128 {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			t[c] = classWord | classLetter
+		case c >= '0' && c <= '9', c == '-', c == '_', c == '\'':
+			t[c] = classWord
+		case c == '.', c == '!', c == '?', c == '\n', c == ':':
+			t[c] = classEnd
+		}
+	}
+	return t
+}()
 
 // smallNumber parses a word of one to five digits.
 func smallNumber(w string) (int, bool) {
@@ -589,6 +674,10 @@ func scanMath(s string) (equation, arithmetic bool) {
 	opAfterDigit := false
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
+		if byteClass[ch]&classLetter != 0 { // most bytes: the default case
+			opAfterDigit = false
+			continue
+		}
 		switch {
 		case ch >= '0' && ch <= '9':
 			if opAfterDigit {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/switchyard/switchyard/router"
 )
@@ -144,10 +145,15 @@ func fmix(h uint32) uint32 {
 // Extractor computes feature vectors. It reuses its buffers, so it is not
 // safe for concurrent use: give each goroutine its own.
 type Extractor struct {
-	cfg     FeatureConfig
-	mask    uint32
-	acc     []int16  // per bucket signed counts of the group being hashed
-	touched []uint32 // buckets bumped since the last flush, maybe twice
+	cfg  FeatureConfig
+	mask uint32
+	acc  []int16 // per bucket signed counts of the group being hashed
+	// touched[:listed] are the buckets bumped since the last flush, in
+	// the order of their first bump, maybe twice (see bump); touched is
+	// kept longer than that by at least the bumps still to come, so that
+	// bump writes without a check or a branch.
+	touched []uint32
+	listed  int
 	text    []byte   // the prompt, lower-cased, white space folded
 	words   []uint32 // word hashes, for bigrams
 }
@@ -193,6 +199,7 @@ func (e *Extractor) Extract(prompt string, a *router.Analysis, dst *Vector) {
 	if in {
 		e.words = append(e.words, h)
 	}
+	e.reserve(2 * len(e.words))
 	for i, w := range e.words {
 		e.bump(fmix(w))
 		if e.cfg.WordNGrams >= 2 && i > 0 {
@@ -207,18 +214,86 @@ func (e *Extractor) Extract(prompt string, a *router.Analysis, dst *Vector) {
 	// read as one little-endian integer of up to 8 bytes and mixed, with
 	// no per-byte loop.
 	if e.cfg.CharMax > 0 {
-		t := e.text
-		n := len(t) - slack
-		for i := 0; i+e.cfg.CharMin <= n; i++ {
-			x := binary.LittleEndian.Uint64(t[i:])
-			for k := e.cfg.CharMin; k <= e.cfg.CharMax && i+k <= n; k++ {
-				e.bump(mixGram(x&gramMask(k), k))
-			}
-		}
+		e.charGrams()
 		e.flush(dst)
 	}
 
 	e.dense(prompt, a, dst)
+	if cap(e.touched) > maxKeptTouched {
+		e.touched = nil // a huge prompt's buffer is not kept for the next
+	}
+}
+
+// gramChunk is how many n-gram starts charGrams hashes between checks
+// that touched has room: few enough that the room a chunk needs stays
+// small, many enough that the check costs nothing.
+const gramChunk = 512
+
+// maxKeptTouched bounds the touched buffer an extractor keeps between
+// prompts (1 MiB); a longer one, from a huge prompt, is let go.
+const maxKeptTouched = 1 << 18
+
+// charGrams bumps every character n-gram of the folded text. It is
+// bump inlined by hand over local copies of the extractor's fields, so
+// that the loop keeps them in registers (this loop is a third of a
+// prediction), with a loop of its own for one n-gram length, the
+// default.
+func (e *Extractor) charGrams() {
+	t := e.text
+	n := len(t) - slack
+	cmin, cmax := e.cfg.CharMin, e.cfg.CharMax
+	for start := 0; start+cmin <= n; start += gramChunk {
+		end := min(start+gramChunk, n-cmin+1) // n-gram starts [start, end)
+		e.reserve((end - start) * (cmax - cmin + 1))
+		if cmin == cmax {
+			e.listed = bumpGrams(e.acc, e.touched, e.listed, e.mask, t[start:end+slack-1], cmin)
+			continue
+		}
+		acc, touched, listed, mask := e.acc, e.touched, e.listed, e.mask
+		for i := start; i < end; i++ {
+			x := binary.LittleEndian.Uint64(t[i:])
+			for k := cmin; k <= cmax && i+k <= n; k++ {
+				h := mixGram(x&gramMask(k), k)
+				b := h & mask
+				c := int32(acc[b])
+				touched[listed] = b
+				listed += int((uint32(uint16(c)) - 1) >> 31) // +1 when c == 0
+				acc[b] = int16(min(max(c+1-2*int32(h>>31), math.MinInt16), math.MaxInt16))
+			}
+		}
+		e.listed = listed
+	}
+}
+
+// bumpGrams is bump for the k-byte n-gram starting at each of t's first
+// len(t)-7 bytes (t holds 7 bytes past the last start, so each 8-byte
+// load stays in bounds), listing into touched from listed on; it
+// returns the new listed.
+func bumpGrams(acc []int16, touched []uint32, listed int, mask uint32, t []byte, k int) int {
+	keep, seed := gramMask(k), uint64(k)*0x9e3779b97f4a7c15
+	for i := 0; i+8 <= len(t); i++ {
+		x := binary.LittleEndian.Uint64(t[i:])&keep ^ seed
+		x ^= x >> 33
+		x *= 0xff51afd7ed558ccd
+		x ^= x >> 33
+		x *= 0xc4ceb9fe1a85ec53
+		x ^= x >> 33
+		h := uint32(x)
+		b := h & mask
+		c := int32(acc[b])
+		touched[listed] = b
+		listed += int((uint32(uint16(c)) - 1) >> 31) // +1 when c == 0
+		acc[b] = int16(min(max(c+1-2*int32(h>>31), math.MinInt16), math.MaxInt16))
+	}
+	return listed
+}
+
+// reserve makes room in touched for n more bumps.
+func (e *Extractor) reserve(n int) {
+	if need := e.listed + n; len(e.touched) < need {
+		e.touched = append(e.touched[:e.listed], make([]uint32, need-e.listed+need/4)...)
+		e.touched = e.touched[:cap(e.touched)]
+	}
 }
 
 // slack is the zero bytes fold leaves after the text, so that an 8-byte
@@ -228,28 +303,48 @@ const slack = 8
 // fold copies prompt into e.text lower-cased (ASCII) with every run of
 // white space folded to one space, as router.NormalizePrompt does for
 // ASCII text, between one leading and one trailing space and followed by
-// slack zero bytes.
+// slack zero bytes. Each byte is written and kept unless it is a space
+// after a space, with no branch on the byte.
 func (e *Extractor) fold(prompt string) {
-	e.text = append(e.text[:0], ' ')
-	space := false
-	for i := 0; i < len(prompt); i++ {
-		c := prompt[i]
-		switch c {
-		case ' ', '\t', '\n', '\r', '\v', '\f':
-			space = len(e.text) > 1
-			continue
-		}
-		if space {
-			e.text = append(e.text, ' ')
-			space = false
-		}
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		e.text = append(e.text, c)
+	need := len(prompt) + 2 + slack
+	if cap(e.text) < need {
+		e.text = make([]byte, need+need/4)
 	}
-	e.text = append(e.text, ' ', 0, 0, 0, 0, 0, 0, 0, 0)
+	t := e.text[:cap(e.text)]
+	t[0] = ' '
+	n, prev := 1, byte(' ')
+	for i := 0; i < len(prompt); i++ {
+		c := foldByte[prompt[i]]
+		t[n] = c
+		if c != ' ' || prev != ' ' {
+			n++
+		}
+		prev = c
+	}
+	// The text ends in one space: the last folded run's, or one added.
+	if n == 1 || prev != ' ' {
+		t[n] = ' '
+		n++
+	}
+	clear(t[n : n+slack])
+	e.text = t[:n+slack]
 }
+
+// foldByte maps each byte to what fold writes for it: white space to a
+// space, ASCII upper case to lower case, any other byte to itself. It is
+// a constant table, built once.
+var foldByte = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		switch {
+		case c == ' ', c >= '\t' && c <= '\r':
+			t[c] = ' '
+		case c >= 'A' && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // gramMask keeps the low k bytes of a little-endian load.
 func gramMask(k int) uint64 {
@@ -277,44 +372,45 @@ func isWordByte(c byte) bool {
 
 // bump counts one occurrence of the hashed feature h: its low bits pick
 // the bucket, its top bit the sign, so that collisions cancel out in
-// expectation instead of adding up. A bucket whose count returns to zero
-// and moves again is listed twice in touched; flush reads it once.
+// expectation instead of adding up. A bucket is listed in touched when
+// its count leaves zero, so a bucket whose count returns to zero and
+// moves again is listed twice; flush reads it once. The count saturates
+// at the int16 bounds. No branch depends on h: the sign and the listing
+// are arithmetic, since a mispredicted branch per n-gram would stall the
+// loads of the next n-grams' buckets. The caller reserves the room.
 func (e *Extractor) bump(h uint32) {
 	i := h & e.mask
-	c := e.acc[i]
-	if c == 0 {
-		e.touched = append(e.touched, i)
-	}
-	switch {
-	case h&(1<<31) != 0 && c > math.MinInt16:
-		e.acc[i] = c - 1
-	case h&(1<<31) == 0 && c < math.MaxInt16:
-		e.acc[i] = c + 1
-	}
+	c := int32(e.acc[i])
+	e.touched[e.listed] = i
+	e.listed += int((uint32(uint16(c)) - 1) >> 31) // +1 when c == 0
+	e.acc[i] = int16(min(max(c+1-2*int32(h>>31), math.MinInt16), math.MaxInt16))
 }
 
 // flush appends the group hashed since the last flush to dst, weighted
 // by sublinear term frequency and L2-normalised, and clears acc.
 func (e *Extractor) flush(dst *Vector) {
 	start := len(dst.Idx)
+	idx := slices.Grow(dst.Idx, e.listed)[:start+e.listed]
+	val := slices.Grow(dst.Val, e.listed)[:start+e.listed]
+	m := start
 	var norm float64
-	for _, i := range e.touched {
+	for _, i := range e.touched[:e.listed] {
 		c := e.acc[i]
 		if c == 0 {
 			continue // cancelled out, or a second listing
 		}
 		e.acc[i] = 0
-		v := 1.0 // the common case, without a logarithm
-		if c < 0 {
-			v = -1
-		}
-		if c > 1 || c < -1 {
-			v *= 1 + math.Log(math.Abs(float64(c)))
-		}
+		// ±(1 + ln |c|), the sign bit set from c's rather than by a
+		// branch that half the buckets would mispredict.
+		a := int(c)
+		v := tfWeight(max(a, -a))
+		v = math.Float64frombits(math.Float64bits(v) | uint64(uint16(c)>>15)<<63)
 		norm += v * v
-		dst.add(i, float32(v))
+		idx[m], val[m] = i, float32(v)
+		m++
 	}
-	e.touched = e.touched[:0]
+	dst.Idx, dst.Val = idx[:m], val[:m]
+	e.listed = 0
 	if norm == 0 {
 		return
 	}
@@ -323,6 +419,26 @@ func (e *Extractor) flush(dst *Vector) {
 		dst.Val[k] *= inv
 	}
 }
+
+// tfWeight is the sublinear term frequency 1 + ln c of a count c >= 1,
+// from a table for the counts a prompt has (a logarithm per distinct
+// n-gram was a tenth of extraction).
+func tfWeight(c int) float64 {
+	if c < len(tfWeights) {
+		return tfWeights[c]
+	}
+	return 1 + math.Log(float64(c))
+}
+
+// tfWeights[c] is 1 + ln c (1 exactly for c = 1), as tfWeight computes
+// it; a constant table, built once.
+var tfWeights = func() (t [256]float64) {
+	for c := 1; c < len(t); c++ {
+		t[c] = 1 + math.Log(float64(c))
+	}
+	t[1] = 1
+	return t
+}()
 
 // dense appends the dense features of the raw prompt and its analysis.
 func (e *Extractor) dense(prompt string, a *router.Analysis, dst *Vector) {
