@@ -81,6 +81,11 @@ func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error)
 				level = slog.LevelDebug
 			}
 			wait, again := s.retryAfter(ctx, err, retry)
+			if again && s.health.tripped(att.Provider) {
+				// This failure (or a request's beside it) opened the
+				// breaker, or a probe failed: the retry would go past it.
+				again = false
+			}
 			if !again {
 				s.log.Log(ctx, level, "attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
 				break

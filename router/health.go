@@ -7,20 +7,27 @@ import (
 	"time"
 )
 
-// Health settings. They are constants rather than options until a
+// Breaker defaults: Options.BreakerWait and Options.BreakerMaxWait
+// (server.breaker_wait, server.breaker_max_wait) override them.
+const (
+	// DefaultBreakerWait is how long a newly opened breaker keeps
+	// traffic away before one probe request may test the provider again;
+	// each failed probe doubles the wait, up to DefaultBreakerMaxWait. A
+	// short first wait lets a provider back within seconds of a brief
+	// outage (a soak with the upstream down 10 s in every 40 s lost 30 s
+	// to a fixed 30 s wait), the doubling keeps a long outage from being
+	// probed often.
+	DefaultBreakerWait = 5 * time.Second
+	// DefaultBreakerMaxWait is the longest an open breaker waits between
+	// probes.
+	DefaultBreakerMaxWait = 30 * time.Second
+)
+
+// Health settings that are constants rather than options until a
 // deployment shows a reason to tune them.
 const (
 	// breakerThreshold consecutive provider failures open its breaker.
 	breakerThreshold = 5
-	// breakerFirstOpen is how long a newly opened breaker keeps traffic
-	// away before one probe request may test the provider again; each
-	// failed probe doubles the wait, up to breakerOpenFor. A short first
-	// wait lets a provider back within seconds of a brief outage (a soak
-	// with the upstream down 10 s in every 40 s lost 30 s to a fixed 30 s
-	// wait), the doubling keeps a long outage from being probed often.
-	breakerFirstOpen = 5 * time.Second
-	// breakerOpenFor is the longest an open breaker waits between probes.
-	breakerOpenFor = 30 * time.Second
 	// defaultCooldown applies after a 429 without a usable Retry-After.
 	defaultCooldown = time.Second
 	// maxRetryAfter caps any Retry-After honoured or used as a cooldown;
@@ -44,6 +51,9 @@ type health struct {
 	mu  sync.Mutex
 	now func() time.Time
 	p   map[string]*providerState
+	// firstOpen is a newly opened breaker's wait, doubled per failed
+	// probe up to maxOpen.
+	firstOpen, maxOpen time.Duration
 }
 
 type providerState struct {
@@ -56,8 +66,16 @@ type providerState struct {
 	disabled  string // non-empty: never call again (until restart)
 }
 
-func newHealth(now func() time.Time) *health {
-	return &health{now: now, p: map[string]*providerState{}}
+// newHealth returns a tracker on the clock now whose breakers wait
+// firstOpen, then up to maxOpen; zero waits take the defaults.
+func newHealth(now func() time.Time, firstOpen, maxOpen time.Duration) *health {
+	if firstOpen <= 0 {
+		firstOpen = DefaultBreakerWait
+	}
+	if maxOpen <= 0 {
+		maxOpen = DefaultBreakerMaxWait
+	}
+	return &health{now: now, p: map[string]*providerState{}, firstOpen: firstOpen, maxOpen: max(firstOpen, maxOpen)}
 }
 
 func (h *health) state(provider string) *providerState {
@@ -92,6 +110,16 @@ func (h *health) allow(provider string) (bool, string) {
 	return true, ""
 }
 
+// tripped reports whether provider's breaker is open, a probe out or
+// not: a call that failed then is not retried on the same provider. The
+// breaker keeps traffic away, and a probe is one call, not one call and
+// its retries.
+func (h *health) tripped(provider string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.state(provider).open
+}
+
 // observe updates provider's state with a call's outcome.
 func (h *health) observe(provider string, err error) {
 	h.mu.Lock()
@@ -122,9 +150,9 @@ func (h *health) observe(provider string, err error) {
 		st.failures++
 		switch {
 		case probe:
-			st.openFor = min(2*st.openFor, breakerOpenFor)
+			st.openFor = min(2*st.openFor, h.maxOpen)
 		case !st.open && st.failures >= breakerThreshold:
-			st.open, st.openFor = true, breakerFirstOpen
+			st.open, st.openFor = true, h.firstOpen
 		case !st.open:
 			return
 		}

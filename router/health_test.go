@@ -137,7 +137,7 @@ func TestBreaker(t *testing.T) {
 		t.Errorf("breaker open: model %q calls %v, want strong skipped", res.Model, c.calls)
 	}
 	down = false
-	clk.add(breakerOpenFor + time.Second)
+	clk.add(DefaultBreakerMaxWait + time.Second)
 	c.calls = nil
 	res, _ = svc.Serve(context.Background(), Request{Messages: userMsg("hi")})
 	if res.Model != "strong" {
@@ -149,16 +149,58 @@ func TestBreaker(t *testing.T) {
 	}
 }
 
+// A failure that opens the breaker is not retried past it, and a probe
+// after the breaker's wait is one call, not one call and its retries
+// (F13): strong is called 3 times (1 + 2 retries), then twice (failures
+// 4 and 5 open the breaker), then not at all, then once per wait.
+func TestBreakerStopsRetries(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := &scripted{reply: map[string]func() (Reply, error){"strong": status(503, 0)}}
+	svc := newClockedService(t, c, clk)
+	svc.SetVersion(Version{ID: 2, Table: Table{Simple: {"strong", "mid"}, Moderate: {"strong", "mid"}, Complex: {"strong", "mid"}}})
+	for i, step := range []struct {
+		advance time.Duration
+		want    int
+	}{
+		{0, 3},
+		{0, 2},
+		{0, 0},
+		{DefaultBreakerWait, 1}, // the probe fails: the wait doubles
+		{DefaultBreakerWait, 0}, // not yet
+		{DefaultBreakerWait, 1}, // 10 s after the failed probe
+	} {
+		clk.add(step.advance)
+		c.calls = nil
+		res, err := svc.Serve(context.Background(), Request{Messages: userMsg("hi")})
+		if err != nil || res.Model != "mid" {
+			t.Fatalf("request %d: %q, %v; want mid", i, res.Model, err)
+		}
+		if got := count(c.calls, "strong"); got != step.want {
+			t.Errorf("request %d: calls to strong = %d (%v), want %d", i, got, c.calls, step.want)
+		}
+	}
+}
+
+func count(calls []string, model string) int {
+	n := 0
+	for _, c := range calls {
+		if c == model {
+			n++
+		}
+	}
+	return n
+}
+
 func TestHalfOpenAllowsOneProbe(t *testing.T) {
 	clk := &clock{t: time.Unix(0, 0)}
-	h := newHealth(clk.now)
+	h := newHealth(clk.now, 0, 0)
 	for range breakerThreshold {
 		h.observe("p", &CallError{Outcome: OutcomeError, StatusCode: 503})
 	}
 	if ok, _ := h.allow("p"); ok {
 		t.Fatal("breaker did not open")
 	}
-	clk.add(breakerOpenFor)
+	clk.add(DefaultBreakerMaxWait)
 	if ok, _ := h.allow("p"); !ok {
 		t.Fatal("no probe allowed after the open period")
 	}
@@ -217,37 +259,51 @@ func TestRefusalReasonPassedOn(t *testing.T) {
 	}
 }
 
-// Each failed probe doubles the breaker's wait from breakerFirstOpen up
-// to breakerOpenFor; a success starts the next opening short again.
+// Each failed probe doubles the breaker's wait from its first wait up to
+// its longest; a success starts the next opening short again. The waits
+// are the defaults or the configured ones.
 func TestBreakerBacksOff(t *testing.T) {
-	clk := &clock{t: time.Unix(0, 0)}
-	h := newHealth(clk.now)
-	fail := &CallError{Outcome: OutcomeError, StatusCode: 503}
-	open := func() {
-		for range breakerThreshold {
-			h.observe("p", fail)
-		}
+	tests := []struct {
+		name             string
+		first, longest   time.Duration // configured; zero: the defaults
+		waits            []time.Duration
+		wantFirst, limit time.Duration
+	}{
+		{"defaults", 0, 0, []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second, 30 * time.Second}, DefaultBreakerWait, DefaultBreakerMaxWait},
+		{"configured", 200 * time.Millisecond, time.Second, []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}, 200 * time.Millisecond, time.Second},
 	}
-	open()
-	for _, wait := range []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second, 30 * time.Second} {
-		clk.add(wait - time.Millisecond)
-		if ok, _ := h.allow("p"); ok {
-			t.Fatalf("probe allowed before the %s wait ended", wait)
-		}
-		clk.add(time.Millisecond)
-		if ok, _ := h.allow("p"); !ok {
-			t.Fatalf("no probe after the %s wait", wait)
-		}
-		h.observe("p", fail) // the probe fails
-	}
-	clk.add(breakerOpenFor)
-	if ok, _ := h.allow("p"); !ok {
-		t.Fatal("no probe after the longest wait")
-	}
-	h.observe("p", nil) // back
-	open()
-	clk.add(breakerFirstOpen)
-	if ok, _ := h.allow("p"); !ok {
-		t.Errorf("after a recovery the next opening waits longer than %s", breakerFirstOpen)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{t: time.Unix(0, 0)}
+			h := newHealth(clk.now, tt.first, tt.longest)
+			fail := &CallError{Outcome: OutcomeError, StatusCode: 503}
+			open := func() {
+				for range breakerThreshold {
+					h.observe("p", fail)
+				}
+			}
+			open()
+			for _, wait := range tt.waits {
+				clk.add(wait - time.Millisecond)
+				if ok, _ := h.allow("p"); ok {
+					t.Fatalf("probe allowed before the %s wait ended", wait)
+				}
+				clk.add(time.Millisecond)
+				if ok, _ := h.allow("p"); !ok {
+					t.Fatalf("no probe after the %s wait", wait)
+				}
+				h.observe("p", fail) // the probe fails
+			}
+			clk.add(tt.limit)
+			if ok, _ := h.allow("p"); !ok {
+				t.Fatal("no probe after the longest wait")
+			}
+			h.observe("p", nil) // back
+			open()
+			clk.add(tt.wantFirst)
+			if ok, _ := h.allow("p"); !ok {
+				t.Errorf("after a recovery the next opening waits longer than %s", tt.wantFirst)
+			}
+		})
 	}
 }

@@ -57,7 +57,7 @@ func TestUpstreamOutageLogged(t *testing.T) {
 		}
 		advance(time.Second)
 	}
-	advance(breakerOpenFor) // let the breaker's probe through
+	advance(DefaultBreakerMaxWait) // let the breaker's probe through
 	up.up.Store(true)
 	if _, err := svc.Serve(context.Background(), Request{Endpoint: "ask", Messages: userMsg("what is 2+2?")}); err != nil {
 		t.Fatalf("after recovery: %v", err)

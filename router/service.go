@@ -210,8 +210,14 @@ type Options struct {
 	// again, not a line per request and attempt; nil makes one named
 	// "upstream" on Logger.
 	Upstream *outage.Tracker
-	Now      func() time.Time
-	NewID    func() string
+	// BreakerWait is how long a provider's newly opened circuit breaker
+	// keeps traffic away before one probe may test it (FAULTS.md F13);
+	// each failed probe doubles the wait up to BreakerMaxWait. Zero
+	// means DefaultBreakerWait and DefaultBreakerMaxWait.
+	BreakerWait    time.Duration
+	BreakerMaxWait time.Duration
+	Now            func() time.Time
+	NewID          func() string
 	// Explore is the exploration budget: the average share of routed
 	// requests sent first to another of their candidates, so the learner
 	// keeps evidence about models routing is not choosing. It is spent
@@ -282,7 +288,10 @@ func NewService(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("explore share %v: want a value in [0, 1)", opts.Explore)
 	}
 	s.explore, s.rand, s.exploreUniform = opts.Explore, opts.Rand, opts.ExploreUniform
-	s.health = newHealth(s.now)
+	if opts.BreakerWait < 0 || opts.BreakerMaxWait < 0 || (opts.BreakerMaxWait > 0 && opts.BreakerMaxWait < opts.BreakerWait) {
+		return nil, fmt.Errorf("breaker waits %v up to %v: want positive, the first no longer than the longest", opts.BreakerWait, opts.BreakerMaxWait)
+	}
+	s.health = newHealth(s.now, opts.BreakerWait, opts.BreakerMaxWait)
 	if s.rand == nil {
 		s.rand = mrand.Float64
 	}

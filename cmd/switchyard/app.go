@@ -125,6 +125,8 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 		Timeout:    cfg.Server.AttemptTimeout,
 		// A silent upstream costs seconds, not the attempt timeout.
 		FirstByteTimeout: cfg.Server.FirstByteTimeout,
+		BreakerWait:      cfg.Server.BreakerWait,
+		BreakerMaxWait:   cfg.Server.BreakerMaxWait,
 		Explore:          cfg.Exploration,
 		Rand:             seededRand(cfg.ExplorationSeed),
 		Logger:           log,

@@ -569,10 +569,16 @@ func grepLines(s, sub string) string {
 }
 
 // F13: a provider that goes down opens its breaker after five failures:
-// traffic goes to the fallback without calling it. (Closing again after
-// the breaker's 30 s, a constant, is router TestHalfOpenAllowsOneProbe.)
+// traffic goes to the fallback without calling it. While it stays down,
+// one probe per breaker wait tests it (and fails, doubling the wait);
+// once it is back, the next probe closes the breaker and traffic returns
+// to it. The waits are server.breaker_wait and breaker_max_wait (5 s and
+// 30 s by default), shortened here; router TestBreakerBacksOff holds the
+// doubling with a clock.
 func TestFaultWallF13Flap(t *testing.T) {
-	r := startRow(t, spec{server: "  first_byte_timeout: 5s", models: []string{"primary@a", "ok-b@b"}, routing: everywhere("primary", "ok-b")})
+	const wait = time.Second // the first wait; doubled by a failed probe
+	r := startRow(t, spec{server: "  first_byte_timeout: 5s\n  breaker_wait: 1s\n  breaker_max_wait: 4s",
+		models: []string{"primary@a", "ok-b@b"}, routing: everywhere("primary", "ok-b")})
 	if _, model, err := r.ask("What is 1 + 1?"); err != nil || model != "primary" {
 		t.Fatalf("before the flap: %q, %v; want primary", model, err)
 	}
@@ -582,14 +588,54 @@ func TestFaultWallF13Flap(t *testing.T) {
 			t.Fatalf("request %d while down: %q, %v; want ok-b", i, model, err)
 		}
 	}
-	// 1 healthy call, then 3 + 3 failing ones open the breaker; the
-	// third request does not call the primary at all.
+	// 1 healthy call, then 3 + 2 failing ones open the breaker (the
+	// fifth is not retried past it); the third request does not call
+	// the primary at all.
+	if n := r.calls("primary"); n != 6 {
+		t.Errorf("calls to primary = %d, want 6 (1 ok, 5 failing, then the breaker open)", n)
+	}
+	// Still down after the wait: one probe, not retried, and the
+	// fallback answers.
+	time.Sleep(wait + 100*time.Millisecond)
+	if _, model, err := r.ask("What is 3 + 3?"); err != nil || model != "ok-b" {
+		t.Fatalf("the probe's request while down: %q, %v; want ok-b", model, err)
+	}
 	if n := r.calls("primary"); n != 7 {
-		t.Errorf("calls to primary = %d, want 7 (1 ok, 6 failing, then the breaker open)", n)
+		t.Errorf("calls to primary = %d, want 7 (one probe after the wait, not retried)", n)
 	}
 	r.up.Clear("primary")
-	if _, model, err := r.ask("What is 4 + 4?"); err != nil || model != "ok-b" {
-		t.Errorf("just after recovery, breaker still open: %q, %v; want ok-b", model, err)
+	recovered := time.Now()
+	if _, model, err := r.ask("What is 4 + 4?"); err != nil || model != "ok-b" || r.calls("primary") != 7 {
+		t.Errorf("just after recovery, breaker still open: %q, %v, %d calls to primary; want ok-b and none", model, err, r.calls("primary"))
+	}
+	// The failed probe doubled the wait to 2 s: the next probe after it
+	// succeeds and closes the breaker.
+	for {
+		_, model, err := r.ask("What is 5 + 5?")
+		if err != nil {
+			t.Fatalf("after recovery: %v", err)
+		}
+		if model == "primary" {
+			break
+		}
+		if time.Since(recovered) > 4*2*wait {
+			t.Fatalf("traffic still goes to %s %v after the primary recovered, want it back after the doubled wait (%v)", model, time.Since(recovered), 2*wait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i := range 3 {
+		if _, model, err := r.ask("What is 6 + 6?"); err != nil || model != "primary" {
+			t.Errorf("request %d after the breaker closed: %q, %v; want primary", i, model, err)
+		}
+	}
+	resp, err := r.http.Get(r.in.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `switchyard_provider_up{provider="a",state="ok"} 1`) {
+		t.Errorf("/metrics does not report provider a up again:\n%s", grepLines(string(body), "provider_up"))
 	}
 }
 

@@ -64,6 +64,12 @@ type Server struct {
 	// requests, then cancelling and recording what is left, then the
 	// recorder's final flush.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// BreakerWait is how long a provider's circuit breaker, once open
+	// after repeated failures, keeps traffic away before one probe
+	// request may test the provider; each failed probe doubles the wait
+	// up to BreakerMaxWait (FAULTS.md F13).
+	BreakerWait    time.Duration `yaml:"breaker_wait"`
+	BreakerMaxWait time.Duration `yaml:"breaker_max_wait"`
 	// AdminTokenEnv names the environment variable holding the admin
 	// page's token; default SWITCHYARD_ADMIN_TOKEN.
 	AdminTokenEnv string `yaml:"admin_token_env"`
@@ -309,6 +315,12 @@ func (c *Config) applyDefaults() {
 	if s.ShutdownTimeout == 0 {
 		s.ShutdownTimeout = 30 * time.Second
 	}
+	if s.BreakerWait == 0 {
+		s.BreakerWait = router.DefaultBreakerWait
+	}
+	if s.BreakerMaxWait == 0 {
+		s.BreakerMaxWait = max(router.DefaultBreakerMaxWait, s.BreakerWait)
+	}
 	if s.AdminTokenEnv == "" {
 		s.AdminTokenEnv = "SWITCHYARD_ADMIN_TOKEN"
 	}
@@ -484,6 +496,8 @@ func (s Server) validate(bad func(format string, args ...any)) {
 		{"attempt_timeout", s.AttemptTimeout},
 		{"first_byte_timeout", s.FirstByteTimeout},
 		{"shutdown_timeout", s.ShutdownTimeout},
+		{"breaker_wait", s.BreakerWait},
+		{"breaker_max_wait", s.BreakerMaxWait},
 	} {
 		if d.v <= 0 {
 			bad("server.%s: %v: must be positive", d.key, d.v)
@@ -494,6 +508,9 @@ func (s Server) validate(bad func(format string, args ...any)) {
 	}
 	if s.FirstByteTimeout > 0 && s.AttemptTimeout > 0 && s.FirstByteTimeout > s.AttemptTimeout {
 		bad("server.first_byte_timeout: %v: must not exceed attempt_timeout (%v)", s.FirstByteTimeout, s.AttemptTimeout)
+	}
+	if s.BreakerWait > 0 && s.BreakerMaxWait > 0 && s.BreakerWait > s.BreakerMaxWait {
+		bad("server.breaker_wait: %v: must not exceed breaker_max_wait (%v)", s.BreakerWait, s.BreakerMaxWait)
 	}
 }
 

@@ -79,6 +79,8 @@ func TestParseRejects(t *testing.T) {
 		{"negative shutdown timeout", "baseline_model: big", "baseline_model: big\nserver: {shutdown_timeout: -1m}", "server.shutdown_timeout: -1m0s: must be positive"},
 		{"negative first-byte timeout", "baseline_model: big", "baseline_model: big\nserver: {first_byte_timeout: -1s}", "server.first_byte_timeout: -1s: must be positive"},
 		{"first byte after attempt", "baseline_model: big", "baseline_model: big\nserver: {attempt_timeout: 5s, first_byte_timeout: 10s}", "server.first_byte_timeout: 10s: must not exceed attempt_timeout"},
+		{"negative breaker wait", "baseline_model: big", "baseline_model: big\nserver: {breaker_wait: -5s}", "server.breaker_wait: -5s: must be positive"},
+		{"breaker wait past its longest", "baseline_model: big", "baseline_model: big\nserver: {breaker_wait: 10s, breaker_max_wait: 2s}", "server.breaker_wait: 10s: must not exceed breaker_max_wait (2s)"},
 		{"negative body limit", "baseline_model: big", "baseline_model: big\nserver: {max_body_bytes: -1}", "server.max_body_bytes: -1"},
 		{"negative classifier timeout", "baseline_model: big", "baseline_model: big\nclassifier: {timeout: -3s}", "classifier.timeout: -3s"},
 		{"negative cache size", "baseline_model: big", "baseline_model: big\nclassifier: {cache_size: -1}", "classifier.cache_size: -1"},
