@@ -41,6 +41,16 @@ const (
 // Every attempt is recorded and tells the provider's health.
 func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error) {
 	res := &p.res
+	// The attempts' failure lines wait for the request's outcome: when a
+	// model answered (or the client left, or a refusal ended it), they
+	// are isolated failures and logged as they came; when none could,
+	// the upstream tracker's line says so (the start of an outage names
+	// its first failure) and they go to Debug. Logged as they came, the
+	// first requests of every outage wrote a warning per model before
+	// the tracker knew of it.
+	var failures attemptLines
+	outage := false
+	defer func() { failures.log(ctx, s.log, outage) }()
 	for _, name := range p.candidates {
 		c, first, ok := s.admit(name, p)
 		if !ok {
@@ -87,10 +97,10 @@ func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error)
 				again = false
 			}
 			if !again {
-				s.log.Log(ctx, level, "attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
+				failures.add(level, "attempt failed, escalating", "id", res.ID, "model", name, "status", att.Status, "err", err)
 				break
 			}
-			s.log.Log(ctx, min(level, slog.LevelInfo), "attempt failed, retrying", "id", res.ID, "model", name, "status", att.Status, "wait", wait)
+			failures.add(min(level, slog.LevelInfo), "attempt failed, retrying", "id", res.ID, "model", name, "status", att.Status, "wait", wait)
 			if !sleep(ctx, wait) {
 				return Reply{}, &Error{Kind: KindUnavailable, Message: "request cancelled", Err: ctx.Err()}
 			}
@@ -99,10 +109,60 @@ func (s *Service) each(ctx context.Context, p *plan, try tryFunc) (Reply, error)
 	err := s.exhausted(p)
 	if KindOf(err) == KindUnavailable {
 		// No candidate answered: the upstream tracker counts it, and
-		// logs only an outage's start, summaries and end.
-		s.upstream.Fail("serve", err)
+		// logs only an outage's start (with this request's attempts),
+		// summaries and end.
+		outage = true
+		s.upstream.Fail("serve", attemptsFailed(err, res.Attempts))
 	}
 	return Reply{}, err
+}
+
+// attemptLines are a request's attempt-failure log lines, kept until its
+// outcome is known.
+type attemptLines []attemptLine
+
+type attemptLine struct {
+	level slog.Level
+	msg   string
+	args  []any
+}
+
+func (l *attemptLines) add(level slog.Level, msg string, args ...any) {
+	*l = append(*l, attemptLine{level, msg, args})
+}
+
+// log writes the lines, at Debug when they were part of an outage the
+// upstream tracker logs.
+func (l attemptLines) log(ctx context.Context, log *slog.Logger, outage bool) {
+	for _, line := range l {
+		level := line.level
+		if outage {
+			level = slog.LevelDebug
+		}
+		log.Log(ctx, level, line.msg, line.args...)
+	}
+}
+
+// attemptsFailed is err with each called model's failure, for the
+// upstream tracker's line: the start of an outage says what failed.
+func attemptsFailed(err error, atts []Attempt) error {
+	var b strings.Builder
+	for _, a := range atts {
+		if a.Status == OutcomeOK || a.Status == OutcomeSkipped {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %s", a.Model, a.Status)
+		if a.Error != "" {
+			b.WriteString(": " + a.Error)
+		}
+	}
+	if b.Len() == 0 {
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, b.String())
 }
 
 // retryAfter says whether to call the same model again after err (the

@@ -3,6 +3,8 @@ package router
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -68,7 +70,9 @@ func TestUpstreamOutageLogged(t *testing.T) {
 		level slog.Level
 		want  int
 	}{
-		{"attempt failed, escalating", slog.LevelWarn, 1}, // the first request's, before the outage was known
+		// The first request's failure is the outage's start line, not a
+		// warning of its own before the outage was known.
+		{"attempt failed, escalating", slog.LevelWarn, 0},
 		{"upstream unreachable", slog.LevelError, 1},
 		{"upstream still unreachable", slog.LevelWarn, 1},
 		{"upstream reachable again", slog.LevelInfo, 1},
@@ -84,7 +88,59 @@ func TestUpstreamOutageLogged(t *testing.T) {
 			t.Errorf("%d %s lines %q, want %d", n, tt.level, tt.msg, tt.want)
 		}
 	}
-	if got := h.Count(slog.LevelInfo); got != 4 {
-		t.Errorf("%d lines at INFO or above for a 40-request outage, want 4:\n%s", got, h)
+	if got := h.Count(slog.LevelInfo); got != 3 {
+		t.Errorf("%d lines at INFO or above for a 40-request outage, want 3:\n%s", got, h)
+	}
+	for _, l := range h.Lines() {
+		if l.Msg == "upstream unreachable" && !strings.Contains(l.Attrs["err"], "strong: error: connection refused") {
+			t.Errorf("the outage's start line says %q, want the first failure (strong: error: connection refused)", l.Attrs["err"])
+		}
+	}
+}
+
+// A request's attempt failures are logged as they came when another
+// model answered it (an isolated failure stays visible), and folded into
+// the upstream tracker's start line when no model could: the first
+// failure of an outage is its start line, not warnings before it.
+func TestAttemptFailuresLogged(t *testing.T) {
+	fail := func() (Reply, error) {
+		return Reply{}, &CallError{Outcome: OutcomeError, StatusCode: 503, Message: "provider error (503)"}
+	}
+	tests := []struct {
+		name    string
+		replies map[string]func() (Reply, error)
+		want    map[string]int // lines at INFO or above by message
+	}{
+		{"another model answered", map[string]func() (Reply, error){"cheap": fail},
+			map[string]int{"attempt failed, retrying": 2, "attempt failed, escalating": 1}},
+		{"isolated, every model failed", map[string]func() (Reply, error){"cheap": fail, "mid": fail, "strong": fail},
+			map[string]int{"upstream unreachable": 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, log := logtest.New()
+			svc, err := NewService(Options{
+				Models:     testModels,
+				Completers: map[string]Completer{"p1": &scripted{reply: tt.replies}, "p2": &scripted{reply: tt.replies}},
+				Classifier: fixedClassifier(Simple), // cheap, mid, strong
+				Recorder:   &memRecorder{},
+				Baseline:   "strong",
+				Version:    Version{ID: 7, Table: testTable, Status: StatusActive},
+				Logger:     log,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc.Serve(context.Background(), Request{Endpoint: "ask", Messages: userMsg("what is 2+2?")})
+			got := map[string]int{}
+			for _, l := range h.Lines() {
+				if l.Level >= slog.LevelInfo {
+					got[l.Msg]++
+				}
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("lines at INFO or above = %v, want %v:\n%s", got, tt.want, h)
+			}
+		})
 	}
 }
