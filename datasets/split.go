@@ -31,12 +31,7 @@ func SplitOf(it *Item, fixed bool, trainFrac float64, seed uint64) string {
 	if fixed && (it.Split == SplitTrain || it.Split == SplitTest) {
 		return it.Split
 	}
-	h := fnv.New64a()
-	h.Write([]byte(it.ID))
-	// FNV alone leaves similar ids ("id-1", "id-2") with similar high
-	// bits; the finaliser spreads them uniformly.
-	u := float64(mix64(h.Sum64()^mix64(seed))>>11) / (1 << 53)
-	if u < trainFrac {
+	if Unit(it.ID, seed) < trainFrac {
 		return SplitTrain
 	}
 	return SplitTest
@@ -54,6 +49,18 @@ func Split(items []Item, trainFrac float64, seed uint64) (train, test []Item) {
 		}
 	}
 	return train, test
+}
+
+// Unit maps id to a number in [0, 1), uniformly and the same way on
+// every run: a seeded FNV-1a hash of id through a bit mixer. FNV alone
+// leaves similar ids ("id-1", "id-2") with similar high bits; the
+// finaliser spreads them uniformly. It is the one stable hash of an id
+// that splits or folds anything (SplitOf here, the learner's folds):
+// callers that must not correlate with each other use different seeds.
+func Unit(id string, seed uint64) float64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return float64(mix64(h.Sum64()^mix64(seed))>>11) / (1 << 53)
 }
 
 // mix64 is SplitMix64's finaliser, a bijective bit mixer.

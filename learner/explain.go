@@ -1,6 +1,9 @@
 package learner
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Causes: which of the gate's rules decided a Verdict, in the order the
 // gate checks them.
@@ -12,6 +15,9 @@ const (
 	CauseMargin = "margin"
 	// CauseLabeledQuality: quality drops on the labeled dataset.
 	CauseLabeledQuality = "labeled_quality"
+	// CauseUnstable: changed buckets have enough logged requests, but in
+	// none of them did the fit make its choice with every fold held out.
+	CauseUnstable = "unstable"
 	// CauseEvidence: no changed bucket has enough logged requests.
 	CauseEvidence = "evidence"
 	// CauseCost: cost per success rises on the logged traffic.
@@ -24,25 +30,30 @@ const (
 
 // Explain says in one sentence why the gate promoted or kept the
 // candidate, from the rule that decided and the bucket it decided on,
-// with the estimates and margins it used. It reads true in the case
-// that is easy to misread: an estimate that rises but whose margin is
-// too wide to rule out a drop.
+// with the estimates and margins it used, named held-out estimates when
+// the candidate was cross-fitted. It reads true in the case that is easy
+// to misread: an estimate that rises but whose margin is too wide to
+// rule out a drop.
 func (v Verdict) Explain() string {
 	tol := fmt.Sprintf("%.3f", v.Tolerance)
+	est := "" // what the margin in brackets is the margin of
+	if v.HeldOutFolds > 0 {
+		est = "held-out estimate "
+	}
 	switch v.Cause {
 	case CauseDrops:
 		b, others := v.pick(func(b BucketVerdict) bool { return b.Drops },
 			func(b BucketVerdict) float64 { return b.Active.Quality - b.Candidate.Quality })
-		return fmt.Sprintf("Kept: in %s quality would drop from %.3f to %.3f (±%.3f, %s), more than the %s tolerance%s.",
-			b.Bucket, b.Active.Quality, b.Candidate.Quality, b.Margin, b.models(), tol, andOthers(others))
+		return fmt.Sprintf("Kept: in %s quality would drop from %.3f to %.3f (%s±%.3f, %s), more than the %s tolerance%s.",
+			b.Bucket, b.Active.Quality, b.Candidate.Quality, est, b.Margin, b.models(), tol, andOthers(others))
 	case CauseMargin:
 		b, others := v.pick(func(b BucketVerdict) bool { return b.Blocks },
 			func(b BucketVerdict) float64 { return b.Margin })
-		how := fmt.Sprintf("the estimate rises from %.3f to %.3f", b.Active.Quality, b.Candidate.Quality)
+		how := fmt.Sprintf("the %sestimate rises from %.3f to %.3f", est, b.Active.Quality, b.Candidate.Quality)
 		if b.Candidate.Quality < b.Active.Quality {
-			how = fmt.Sprintf("the estimate falls from %.3f to %.3f, within the %s tolerance", b.Active.Quality, b.Candidate.Quality, tol)
+			how = fmt.Sprintf("the %sestimate falls from %.3f to %.3f, within the %s tolerance", est, b.Active.Quality, b.Candidate.Quality, tol)
 		} else if b.Candidate.Quality == b.Active.Quality {
-			how = fmt.Sprintf("the estimate holds at %.3f", b.Active.Quality)
+			how = fmt.Sprintf("the %sestimate holds at %.3f", est, b.Active.Quality)
 		}
 		return fmt.Sprintf("Kept: in %s %s, but its margin of ±%.3f (%s) is too wide to rule out a drop of more than %s%s.",
 			b.Bucket, how, b.Margin, b.models(), tol, andOthers(others))
@@ -50,6 +61,12 @@ func (v Verdict) Explain() string {
 		l := v.Labeled
 		return fmt.Sprintf("Kept: on the labeled dataset (%d prompts) quality would drop from %.3f to %.3f, more than the %s tolerance.",
 			l.Active.Samples, l.Active.Quality, l.Candidate.Quality, tol)
+	case CauseUnstable:
+		b, others := v.pick(func(b BucketVerdict) bool { return b.Unstable },
+			func(b BucketVerdict) float64 { return float64(b.Requests) })
+		return fmt.Sprintf("Kept: in %s the fit chose %s on all logged requests but, with each of %d folds held out in turn, %s, so the change rests on which requests it saw (held-out estimate %.3f -> %.3f, %s)%s.",
+			b.Bucket, b.CandidateModel, v.HeldOutFolds, strings.Join(b.FoldChoices(), ", "),
+			b.Active.Quality, b.Candidate.Quality, b.models(), andOthers(others))
 	case CauseEvidence:
 		b, _ := v.pick(func(b BucketVerdict) bool { return b.ActiveModel != b.CandidateModel },
 			func(b BucketVerdict) float64 { return float64(min(b.Active.Samples, b.Candidate.Samples)) })
@@ -68,8 +85,8 @@ func (v Verdict) Explain() string {
 	case CausePromoted:
 		b, others := v.pick(func(b BucketVerdict) bool { return b.Counts },
 			func(b BucketVerdict) float64 { return float64(b.Requests) })
-		return fmt.Sprintf("Promoted: in %s quality goes from %.3f to %.3f (±%.3f, %s)%s, no bucket loses more than the %s tolerance counting its margin, and cost per success goes from %s to %s.",
-			b.Bucket, b.Active.Quality, b.Candidate.Quality, b.Margin, b.models(), andOthers(others), tol,
+		return fmt.Sprintf("Promoted: in %s quality goes from %.3f to %.3f (%s±%.3f, %s)%s, no bucket loses more than the %s tolerance counting its margin, and cost per success goes from %s to %s.",
+			b.Bucket, b.Active.Quality, b.Candidate.Quality, est, b.Margin, b.models(), andOthers(others), tol,
 			micros(v.Active.CostPerSuccess), micros(v.Candidate.CostPerSuccess))
 	}
 	return v.Reason

@@ -241,8 +241,13 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 		Table:      table,
 		Provenance: prov,
 	}
+	// The gate scores the fit's choice on requests it did not see: the
+	// same fit with each fold of the requests held out.
+	heldOut := func() []router.Table {
+		return crossFitTables(obs, o.Models, o.Gate.MaxWeight, fit, gateFolds)
+	}
 	if rep.Policy != nil && rep.Policy.Status == PolicyProposed && rep.Policy.Verdict.Promote {
-		return j.runPolicy(ctx, rep, cand, logged, dryRun)
+		return j.runPolicy(ctx, rep, cand, logged, heldOut, dryRun)
 	}
 	// A refused policy leaves the run to the table (rep.Policy says why).
 	if active.Policy != nil {
@@ -268,12 +273,13 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 			return rep, fmt.Errorf("learn: labeled dataset: %w", err)
 		}
 	}
-	v := Gate(active.Table, table, logged, labeled, o.Gate)
+	folds := heldOut()
+	v := GateHeldOut(active.Table, table, folds, logged, labeled, o.Gate)
 	held := ""
 	if v.Promote {
 		if amended, names := HoldBack(active.Table, table, v); len(names) > 0 {
-			table, held = amended, strings.Join(names, ", ")
-			v = Gate(active.Table, table, logged, labeled, o.Gate)
+			table, held = amended, heldBackWhy(v, names)
+			v = GateHeldOut(active.Table, table, folds, logged, labeled, o.Gate)
 			cand.Table = table
 			diff = router.Diff(active, cand)
 		}
@@ -286,7 +292,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	cand.Provenance.Params[router.ParamReplayCost] = v.Candidate.cost
 	cand.Provenance.Params[router.ParamReplaySamples] = float64(v.Candidate.Samples)
 	if held != "" {
-		rep.Reason += "; held back on too few samples: " + held
+		rep.Reason += "; held back " + held
 	}
 	if v.Promote {
 		cand.Note = "promoted by the gate: " + rep.Reason
@@ -318,6 +324,32 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	}
 
 	return j.write(ctx, rep, active, cand, v.Promote, "version")
+}
+
+// heldBackWhy says why HoldBack kept the active choice in the buckets
+// names, by the reason v gives for each: "on too few samples: complex;
+// as unstable across folds: moderate".
+func heldBackWhy(v Verdict, names []string) string {
+	unstableBucket := func(name string) bool {
+		i := slices.IndexFunc(v.Buckets, func(b BucketVerdict) bool { return b.Bucket == name })
+		return i >= 0 && v.Buckets[i].Unstable
+	}
+	var thin, unstable []string
+	for _, name := range names {
+		if unstableBucket(name) {
+			unstable = append(unstable, name)
+		} else {
+			thin = append(thin, name)
+		}
+	}
+	var parts []string
+	if len(thin) > 0 {
+		parts = append(parts, "on too few samples: "+strings.Join(thin, ", "))
+	}
+	if len(unstable) > 0 {
+		parts = append(parts, "as unstable across folds: "+strings.Join(unstable, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // write stores cand, promotes it over active when promote says so, and

@@ -78,6 +78,7 @@ func firstAttempts(obs []router.Observation, models router.Catalog, keep func(ro
 	out := make([]Logged, 0, len(order))
 	for _, id := range order {
 		a := byID[id]
+		a.l.ID = id
 		a.l.Score = a.ws / a.w
 		out = append(out, a.l)
 	}

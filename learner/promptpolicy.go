@@ -3,7 +3,6 @@ package learner
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 
@@ -42,17 +41,10 @@ func loggedPrompts(obs []router.Observation, texts map[string]string, models rou
 	return out
 }
 
-// crossFold is how many folds the out-of-fold predictions are made in.
+// crossFold is how many folds the out-of-fold predictions are made in;
+// a prompt's fold goes by its text (foldOf), so that every request of
+// one prompt is on the same side.
 const crossFold = 2
-
-// foldOf puts a prompt in a fold by a hash of its text, so that every
-// request of one prompt is on the same side.
-func foldOf(prompt string) int {
-	h := fnv.New64a()
-	h.Write([]byte(prompt))
-	// FNV's low bits are the parity of the bytes: use high ones.
-	return int((h.Sum64() >> 40) % crossFold)
-}
 
 // outOfFold returns each logged prompt's predicted success of every
 // model (row-major, len(models) a row) from a model trained on the other
@@ -66,7 +58,7 @@ func outOfFold(ctx context.Context, rows []LoggedPrompt, examples []textmodel.Ex
 	for f := range crossFold {
 		var train []textmodel.Example
 		for _, ex := range examples {
-			if foldOf(ex.Prompt) != f {
+			if foldOf(ex.Prompt, crossFold) != f {
 				train = append(train, ex)
 			}
 		}
@@ -74,7 +66,7 @@ func outOfFold(ctx context.Context, rows []LoggedPrompt, examples []textmodel.Ex
 		if err != nil {
 			return nil, fmt.Errorf("fold %d of %d: %w", f+1, crossFold, err)
 		}
-		predictInto(pred, m, rows, models, func(p string) bool { return foldOf(p) == f })
+		predictInto(pred, m, rows, models, func(p string) bool { return foldOf(p, crossFold) == f })
 	}
 	return pred, nil
 }

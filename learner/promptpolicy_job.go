@@ -88,14 +88,14 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts m
 	K := len(models)
 	cand := make([]int, len(rows))
 	for f := range crossFold {
-		other := subset(d, rows, func(p string) bool { return foldOf(p) != f })
+		other := subset(d, rows, func(p string) bool { return foldOf(p, crossFold) != f })
 		pt, err := ChoosePoint(picker, other, goal)
 		if err != nil && !errors.Is(err, ErrGoalUnmet) {
 			return none("fold %d: %v", f+1, err)
 		}
 		pf := picker.WithParam(pt.Param)
 		for i, r := range rows {
-			if foldOf(r.Prompt) == f {
+			if foldOf(r.Prompt, crossFold) == f {
 				cand[i] = pf.Choose(d.Pred[i*K : (i+1)*K])
 			}
 		}
@@ -214,7 +214,7 @@ func activeChoices(rows []LoggedPrompt, d PointData, models []string, prices []f
 // model; its bucket table (the fallback when a prediction fails) is the
 // fitted one where the table gate passes it, else the active one; and
 // the policy's gate decides the promotion.
-func (j *Job) runPolicy(ctx context.Context, rep Report, cand router.Version, logged []Logged, dryRun bool) (Report, error) {
+func (j *Job) runPolicy(ctx context.Context, rep Report, cand router.Version, logged []Logged, heldOut func() []router.Table, dryRun bool) (Report, error) {
 	o := j.opts
 	active := rep.Active
 	pr := rep.Policy
@@ -228,7 +228,7 @@ func (j *Job) runPolicy(ctx context.Context, rep Report, cand router.Version, lo
 				return rep, fmt.Errorf("learn: labeled dataset: %w", err)
 			}
 		}
-		v := Gate(active.Table, cand.Table, logged, labeled, o.Gate)
+		v := GateHeldOut(active.Table, cand.Table, heldOut(), logged, labeled, o.Gate)
 		if v.Promote {
 			cand.Table, _ = HoldBack(active.Table, cand.Table, v)
 			tableNote = "; table: " + v.Reason

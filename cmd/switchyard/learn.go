@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/switchyard/switchyard/datasets"
@@ -159,7 +160,11 @@ func writeLearnReport(w io.Writer, rep learner.Report) error {
 		}
 	}
 	if v := rep.Verdict; v != nil {
-		fmt.Fprintln(w, "\ngate (logged requests, inverse-propensity weighted):")
+		how := "in sample"
+		if v.HeldOutFolds > 0 {
+			how = fmt.Sprintf("candidate held out in %d folds: each request scored at the choice fitted without it", v.HeldOutFolds)
+		}
+		fmt.Fprintf(w, "\ngate (logged requests, inverse-propensity weighted; %s):\n", how)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  bucket\trequests\tactive\tcandidate\tquality\tcost/success\tcounts")
 		for _, b := range v.Buckets {
@@ -171,6 +176,8 @@ func writeLearnReport(w io.Writer, rep learner.Report) error {
 				counts = "blocks: margin too wide"
 			case b.Counts:
 				counts = "yes"
+			case b.Unstable:
+				counts = "unstable: folds chose " + strings.Join(b.FoldChoices(), ", ")
 			case b.ActiveModel != b.CandidateModel:
 				counts = "too few samples"
 			}

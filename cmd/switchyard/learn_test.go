@@ -190,20 +190,36 @@ learner:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(vs) != 2 || vs[0].ID != promoted.Candidate.ID || vs[0].Status != router.StatusActive || vs[0].Source != "learner" || vs[0].ParentID != 1 {
+			// The other run was locked out, or ran after the promotion:
+			// then it found nothing to change, or proposed again a bucket
+			// the gate held back (a choice unstable across folds) and
+			// kept that as a candidate of the promoted version. Both
+			// parented on v1 would be two learners writing at once.
+			var active router.Version
+			for _, v := range vs {
+				switch {
+				case v.ID == promoted.Candidate.ID:
+					active = v
+				case v.ID == 1:
+				case v.Status != router.StatusCandidate || v.ParentID != promoted.Candidate.ID:
+					t.Fatalf("versions = %+v, want v1, the promoted learner version and at most a candidate of it", vs)
+				}
+			}
+			if len(vs) > 3 || active.Status != router.StatusActive || active.Source != "learner" || active.ParentID != 1 {
 				t.Fatalf("versions = %+v, want v1 and the promoted learner version active", vs)
 			}
-			if other := reps[0].Status + "/" + reps[1].Status; !strings.Contains(other, learner.RunLocked) && !strings.Contains(other, learner.RunUnchanged) {
-				t.Errorf("statuses %s: want one promotion and one locked or unchanged run", other)
+			if other := reps[0].Status + "/" + reps[1].Status; !strings.Contains(other, learner.RunLocked) && !strings.Contains(other, learner.RunUnchanged) &&
+				!(len(vs) == 3 && strings.Count(other, learner.RunKept) == 1) {
+				t.Errorf("statuses %s: want one promotion and one locked, unchanged or (after it) kept run", other)
 			}
-			t.Logf("promoted v%d: %s", vs[0].ID, promoted.Reason)
+			t.Logf("promoted v%d: %s", active.ID, promoted.Reason)
 
 			// The running service picks it up (its table poll) without a
 			// restart.
 			deadline := time.Now().Add(20 * time.Second)
-			for servedVersion(t, in) != vs[0].ID {
+			for servedVersion(t, in) != active.ID {
 				if time.Now().After(deadline) {
-					t.Fatalf("the service still routes with v1 20s after v%d was promoted", vs[0].ID)
+					t.Fatalf("the service still routes with v1 20s after v%d was promoted", active.ID)
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
@@ -222,7 +238,7 @@ learner:
 				t.Fatal(err)
 			}
 			static := mx.ScoreTable("static", cfg.Table(), mx.Test)
-			learned := mx.ScoreTable("learned", vs[0].Table, mx.Test)
+			learned := mx.ScoreTable("learned", active.Table, mx.Test)
 			t.Logf("held out (%d prompts): static quality %.3f $%.4f, learned quality %.3f $%.4f", static.N, static.Quality, static.CostUSD, learned.Quality, learned.CostUSD)
 			if learned.CostUSD >= static.CostUSD {
 				t.Errorf("held-out cost: learned $%.4f, static $%.4f; want lower", learned.CostUSD, static.CostUSD)
