@@ -65,42 +65,52 @@ func PreparePrompt(raw string) Prompt {
 // NormalizePrompt folds case and runs of white space, so prompts that
 // differ only in those share a cache entry and a hash. It runs on every
 // routed request (once: PreparePrompt), so ASCII, most of any prompt,
-// takes a byte path; other runes fold as unicode does.
+// takes a byte path through a table; other runes fold as unicode does.
+// A space is written when a run of white space starts (after some text)
+// and the last one taken back if the prompt ends in white space.
 func NormalizePrompt(p string) string {
 	b := make([]byte, 0, len(p))
-	space := false
 	for i := 0; i < len(p); {
 		c := p[i]
 		if c < utf8.RuneSelf {
 			i++
-			switch {
-			case c == ' ' || c >= '\t' && c <= '\r':
-				space = true
+			if c = asciiFold[c]; c == ' ' && (len(b) == 0 || b[len(b)-1] == ' ') {
 				continue
-			case c >= 'A' && c <= 'Z':
-				c += 'a' - 'A'
 			}
-			if space && len(b) > 0 {
-				b = append(b, ' ')
-			}
-			space = false
 			b = append(b, c)
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(p[i:])
 		i += n
 		if unicode.IsSpace(r) {
-			space = true
+			if len(b) > 0 && b[len(b)-1] != ' ' {
+				b = append(b, ' ')
+			}
 			continue
 		}
-		if space && len(b) > 0 {
-			b = append(b, ' ')
-		}
-		space = false
 		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	if len(b) > 0 && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
 	}
 	return string(b)
 }
+
+// asciiFold maps each ASCII byte to what NormalizePrompt writes: white
+// space to a space, upper case to lower case, others to themselves. A
+// constant table, built once.
+var asciiFold = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		switch {
+		case c == ' ' || c >= '\t' && c <= '\r':
+			t[c] = ' '
+		case c >= 'A' && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // HashPrompt is the hex SHA-256 of the normalised prompt: what records
 // and the classification cache keep instead of the text

@@ -184,19 +184,16 @@ func (e *Extractor) Extract(prompt string, a *router.Analysis, dst *Vector) {
 	// every non-ASCII byte counted as a letter so other scripts still
 	// form words.
 	e.words = e.words[:0]
-	h, in := uint32(fnvOffset^seedWord), false
-	for _, c := range e.text {
-		if isWordByte(c) {
-			h = (h ^ uint32(c)) * fnvPrime
-			in = true
+	t := e.text // ends in non-word bytes, so every word ends inside it
+	for i := 0; i < len(t); {
+		if !isWordByte(t[i]) {
+			i++
 			continue
 		}
-		if in {
-			e.words = append(e.words, h)
-			h, in = fnvOffset^seedWord, false
+		h := uint32(fnvOffset ^ seedWord)
+		for ; isWordByte(t[i]); i++ {
+			h = (h ^ uint32(t[i])) * fnvPrime
 		}
-	}
-	if in {
 		e.words = append(e.words, h)
 	}
 	e.reserve(2 * len(e.words))

@@ -206,11 +206,15 @@ func (m *Model) scores(v *Vector, z []float64) {
 	}
 	n := m.nFull
 	full := z[:n]
-	for k, i := range v.Idx {
-		x := float64(v.Val[k])
-		ws := m.w[int(i)*n : int(i)*n+n]
-		for h, w := range ws {
-			full[h] += float64(w) * x
+	if n == 3 {
+		scores3(m.w, v, full)
+	} else {
+		for k, i := range v.Idx {
+			x := float64(v.Val[k])
+			ws := m.w[int(i)*n : int(i)*n+n]
+			for h, w := range ws {
+				full[h] += float64(w) * x
+			}
 		}
 	}
 	nt := len(m.heads) - n
@@ -240,6 +244,21 @@ func (m *Model) scores(v *Vector, z []float64) {
 	for t, a := range acc {
 		z[n+t] += float64(a)
 	}
+}
+
+// scores3 is scores' sum over v for three full heads (a routing version's
+// usual cheap, middle and strong models), with each head's sum in a
+// register rather than in z, the terms added in the same order.
+func scores3(w []float32, v *Vector, z []float64) {
+	z0, z1, z2 := z[0], z[1], z[2]
+	for k, i := range v.Idx {
+		x := float64(v.Val[k])
+		ws := w[int(i)*3 : int(i)*3+3]
+		z0 += float64(ws[0]) * x
+		z1 += float64(ws[1]) * x
+		z2 += float64(ws[2]) * x
+	}
+	z[0], z[1], z[2] = z0, z1, z2
 }
 
 // calibrate maps a raw score, and for a model head with topic rates the

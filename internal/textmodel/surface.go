@@ -1,5 +1,7 @@
 package textmodel
 
+import "strings"
+
 // surface counts the structural cues of a raw prompt that hashed n-grams
 // see only dimly: digits, lines, questions, lists, code and mathematics.
 // One pass over the bytes, no allocation.
@@ -19,12 +21,9 @@ func (s *surface) scan(p string) {
 			lineStart = false
 		}
 		// Fast path for the bytes that are most of any prompt and can
-		// only be counted as letters: a third of the scan's time before.
-		switch {
-		case c >= 'a' && c <= 'z':
-			s.letters++
-			continue
-		case c == ' ':
+		// only be counted as letters, or not at all: one table load.
+		if k := surfaceKind[c]; k != surfaceCue {
+			s.letters += int(k)
 			continue
 		}
 		var next byte
@@ -62,6 +61,28 @@ func (s *surface) scan(p string) {
 		lineStart = c == '\n'
 	}
 }
+
+// What scan's fast path makes of a byte: a lower-case letter counts as a
+// letter, a cue goes through scan's cases, and any other byte changes
+// nothing (it matches none of those cases and is not a newline).
+const (
+	surfaceNone   = 0
+	surfaceLetter = 1
+	surfaceCue    = 2
+)
+
+// surfaceKind is each byte's kind for scan: a constant table, built once.
+var surfaceKind = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= 'a' && c <= 'z':
+			t[c] = surfaceLetter
+		case c >= '0' && c <= '9', c >= 'A' && c <= 'Z', strings.IndexByte("\n?{};`\\$^(=!-/", byte(c)) >= 0:
+			t[c] = surfaceCue
+		}
+	}
+	return t
+}()
 
 // lineStart classifies the start of a line: "12. ", "3) " is a numbered
 // item, "A. ", "b) " a lettered option (multiple choice).
