@@ -242,10 +242,22 @@ func (j *Job) runPolicy(ctx context.Context, rep Report, cand router.Version, lo
 	rep.Reason = pr.Reason + "; operating point " + pr.Policy.Point.String() + tableNote
 	rep.Status = RunKept
 	cand.Note = "kept as candidate: " + rep.Reason
+	cand.Provenance.Gate = "Kept: " + rep.Reason
 	if pv.Promote {
 		rep.Status = RunPromoted
 		cand.Note = "promoted by the gate: " + rep.Reason
+		cand.Provenance.Gate = "Promoted: " + rep.Reason
 	}
+	// The replay's prediction goes with the version, as a table's does:
+	// the held-out one, each fold routed at the point chosen on the
+	// other, not the point's own figures (chosen on every prompt, so
+	// optimistic by the choice).
+	if cand.Provenance.Params == nil {
+		cand.Provenance.Params = map[string]float64{}
+	}
+	cand.Provenance.Params[router.ParamReplayQuality] = pv.CandidateQuality
+	cand.Provenance.Params[router.ParamReplayCost] = pv.CandidateCost
+	cand.Provenance.Params[router.ParamReplaySamples] = float64(pv.Samples)
 	diff := router.Diff(active, cand)
 	rep.Candidate, rep.Diff = &cand, &diff
 	if dryRun {

@@ -91,6 +91,14 @@ func TestJobPromotesPerPromptPolicy(t *testing.T) {
 	if !strings.Contains(rep.Reason, "per-prompt policy: quality") || !strings.Contains(rep.Reason, "±") {
 		t.Errorf("reason = %q, want the policy's estimate with its margin", rep.Reason)
 	}
+	// The version keeps the held-out verdict, not the point's own
+	// figures: its why and its replay prediction.
+	if g := v.Provenance.Gate; !strings.HasPrefix(g, "Promoted: per-prompt policy: quality") || !strings.Contains(g, "held-out") {
+		t.Errorf("version's gate = %q, want the held-out verdict", g)
+	}
+	if q := v.Provenance.Params[router.ParamReplayQuality]; q != pv.CandidateQuality || v.Provenance.Params[router.ParamReplaySamples] != 1600 {
+		t.Errorf("replay quality %v on %v prompts, want the verdict's %v on 1600", q, v.Provenance.Params[router.ParamReplaySamples], pv.CandidateQuality)
+	}
 
 	// Again with a little more of the same traffic: the local model
 	// retrains to another digest, but the policy chosen routes as the

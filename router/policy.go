@@ -35,10 +35,14 @@ type OperatingPoint struct {
 	Target float64 `json:"target,omitempty"`
 
 	// QualityShare and CostShare are the point's predicted quality and
-	// cost as shares of Baseline's, estimated on data the point was not
-	// chosen on (a held-out fold); Margin is the confidence margin the
-	// choice kept between QualityShare and the goal; Samples is the
-	// number of prompts behind the estimate.
+	// cost as shares of Baseline's on the prompts it was chosen on, from
+	// predictions out of fold (never of a model that saw the prompt) but
+	// with the point selected on them, so the quality share leans
+	// optimistic by that choice; the learner's promotion rests instead
+	// on each fold routed at the point chosen on the other (its verdict,
+	// the version's Gate and replay figures). Margin is the confidence
+	// margin the choice kept between QualityShare and the goal; Samples
+	// is the number of prompts behind the estimate.
 	QualityShare float64 `json:"quality_share,omitempty"`
 	CostShare    float64 `json:"cost_share,omitempty"`
 	Margin       float64 `json:"margin,omitempty"`
