@@ -155,58 +155,105 @@ func frontierWeights(ev bucketEvidence, v *Version, a Analysis, candidates []str
 
 func normalCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 
-// DefaultOutcomesInterval is how often WatchOutcomes rereads the recorded
-// outcomes.
-const DefaultOutcomesInterval = 30 * time.Second
+// Routed returns how many requests the bucket table has routed with
+// exploration since the service started; WatchOutcomes paces its reads
+// by it.
+func (s *Service) Routed() int64 { return s.routed.Load() }
+
+// Defaults of WatchOutcomesOptions.
+const (
+	// DefaultOutcomesInterval is the longest a reading stays in use while
+	// requests come in.
+	DefaultOutcomesInterval = 30 * time.Second
+	// DefaultOutcomesEvery is the routed requests after which the outcomes
+	// are read again: evidence grows with traffic, so a busy service (or
+	// a replay) aims by fresh counts, not by those of many requests ago.
+	DefaultOutcomesEvery = 200
+	// outcomesCostFactor keeps the reads to at most a tenth of the
+	// watcher's time: the next read waits ten times as long as the last
+	// one took, so a large window on a busy database is read less often.
+	outcomesCostFactor = 10
+)
 
 // WatchOutcomesOptions configure WatchOutcomes.
 type WatchOutcomesOptions struct {
 	Source OutcomeCounter
 	// Set receives each reading (Service.SetOutcomes).
 	Set func([]OutcomeGroup)
+	// Routed counts the requests routed so far (Service.Routed); nil
+	// reads by Interval alone.
+	Routed func() int64
 	// Window is how far back outcomes are read (the learner's window).
 	Window   time.Duration
 	Interval time.Duration // zero: DefaultOutcomesInterval
-	Now      func() time.Time
+	Every    int64         // zero: DefaultOutcomesEvery
+	// Tick is how often the count is looked at; zero: a second, or
+	// Interval when shorter.
+	Tick time.Duration
+	Now  func() time.Time
 	// Outage is told how each read went, so a database outage is
 	// reported once (nil: failures are logged).
 	Outage OutageReporter
 	Logger *slog.Logger // nil: slog.Default()
 }
 
-// WatchOutcomes reads the recorded outcomes at once and then every
-// interval until ctx ends, handing each reading to o.Set: exploration
-// aims by what the service has seen, not only by the active version's
-// provenance, which changes only at a promotion. A failed read keeps the
-// previous reading.
+// WatchOutcomes reads the recorded outcomes at once and then again after
+// every o.Every routed requests, or o.Interval while any came in,
+// handing each reading to o.Set until ctx ends: exploration aims by what
+// the service has seen, not only by the active version's provenance,
+// which changes only at a promotion. A read waits at least ten times as
+// long as the previous one took. A failed read keeps the previous
+// reading.
 func WatchOutcomes(ctx context.Context, o WatchOutcomesOptions) {
-	interval := o.Interval
+	interval, every := o.Interval, o.Every
 	if interval <= 0 {
 		interval = DefaultOutcomesInterval
 	}
-	log, now := o.Logger, o.Now
+	if every <= 0 {
+		every = DefaultOutcomesEvery
+	}
+	log, now, routed := o.Logger, o.Now, o.Routed
 	if log == nil {
 		log = slog.Default()
 	}
 	if now == nil {
 		now = time.Now
 	}
-	t := time.NewTicker(interval)
+	byInterval := routed == nil
+	if byInterval {
+		routed = func() int64 { return 0 }
+	}
+	tick := o.Tick
+	if tick <= 0 {
+		tick = min(interval, time.Second)
+	}
+	t := time.NewTicker(tick)
 	defer t.Stop()
+	var (
+		lastAt   time.Time
+		lastN    int64
+		lastCost time.Duration
+	)
 	for {
-		groups, err := o.Source.OutcomeGroups(ctx, now().Add(-o.Window))
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil && o.Outage != nil:
-			o.Outage.Fail("read outcomes for exploration", err)
-		case err != nil:
-			log.Warn("read outcomes for exploration", "err", err)
-		default:
-			if o.Outage != nil {
-				o.Outage.OK()
+		n, at := routed(), now()
+		due := lastAt.IsZero() || n-lastN >= every || ((byInterval || n != lastN) && at.Sub(lastAt) >= interval)
+		if due && at.Sub(lastAt) >= outcomesCostFactor*lastCost {
+			groups, err := o.Source.OutcomeGroups(ctx, at.Add(-o.Window))
+			lastCost = now().Sub(at)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil && o.Outage != nil:
+				o.Outage.Fail("read outcomes for exploration", err)
+			case err != nil:
+				log.Warn("read outcomes for exploration", "err", err)
+			default:
+				if o.Outage != nil {
+					o.Outage.OK()
+				}
+				o.Set(groups)
 			}
-			o.Set(groups)
+			lastAt, lastN = at, n
 		}
 		select {
 		case <-ctx.Done():

@@ -216,3 +216,24 @@ func TestWatchOutcomes(t *testing.T) {
 		t.Errorf("readings set %v, want %v", got, want)
 	}
 }
+
+// TestWatchOutcomesPacedByTraffic: the outcomes are read again after
+// Every routed requests, not before (the interval is an hour of a clock
+// that stands still).
+func TestWatchOutcomesPacedByTraffic(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	src := &countingSource{answers: make([]error, 4), cancel: cancel}
+	var routed int64
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var readAt []int64
+	WatchOutcomes(ctx, WatchOutcomesOptions{Source: src, Interval: time.Hour, Every: 10, Tick: time.Microsecond,
+		Now:    func() time.Time { return at },
+		Routed: func() int64 { routed += 3; return routed },
+		Set:    func([]OutcomeGroup) { readAt = append(readAt, routed) },
+		Logger: slog.New(slog.DiscardHandler)})
+	// Read at once (3), then at the first count 10 or more past the last
+	// read: 3+12, 15+12, and the fourth read is cut by the cancel.
+	if want := []int64{3, 15, 27}; !slices.Equal(readAt, want) {
+		t.Errorf("read at routed counts %v, want %v", readAt, want)
+	}
+}

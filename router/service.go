@@ -180,6 +180,9 @@ type Service struct {
 	// outcomes is the recorded evidence by bucket and model that aims
 	// the bucket table's exploration (SetOutcomes); nil: none read yet.
 	outcomes atomic.Pointer[bucketEvidence]
+	// routed counts the requests routed automatically (Routed), which
+	// paces WatchOutcomes's reads.
+	routed atomic.Int64
 
 	// labelShare is the share of policy-routed requests whose
 	// classification may still ask the LLM (see Options.LabelShare).
@@ -414,6 +417,7 @@ func (s *Service) plan(ctx context.Context, req Request) (plan, error) {
 			} else if byPolicy {
 				w = policyUncertainty(r.picker, pred.Success, p.candidates)
 			} else {
+				s.routed.Add(1)
 				var ev bucketEvidence
 				if e := s.outcomes.Load(); e != nil {
 					ev = *e

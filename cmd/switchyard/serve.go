@@ -88,7 +88,7 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 			// over the learner's window.
 			outcomes.Go(func() {
 				router.WatchOutcomes(bg, router.WatchOutcomesOptions{
-					Source: a.store, Set: a.service.SetOutcomes, Window: cfg.Learner.Window, Outage: a.dbOutage, Logger: log,
+					Source: a.store, Set: a.service.SetOutcomes, Routed: a.service.Routed, Window: cfg.Learner.Window, Outage: a.dbOutage, Logger: log,
 				})
 			})
 		}
