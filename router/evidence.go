@@ -4,29 +4,17 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 )
 
-// OutcomeGroup is what the service has recorded about one model in one
-// complexity and category: the outcomes scored and the sum of their
-// scores (each weighted by its source's weight, as the learner reads
-// them). It is the evidence exploration aims by before any version
-// carries evidence in its provenance.
-type OutcomeGroup struct {
-	Complexity Complexity
-	Category   string
-	Model      string
-	Samples    float64 // sum of outcome weights
-	Score      float64 // sum of weight x score
-}
-
-// OutcomeCounter reads the recorded outcomes grouped by bucket and model
-// (the store).
+// OutcomeCounter reads the recorded outcomes counted by bucket and model
+// (the store's SignalCounts, which the admin page's charts read too).
 type OutcomeCounter interface {
-	// OutcomeGroups returns the outcomes of requests served since from,
-	// summed by complexity, category and the model they are about; an
-	// error when they cannot be read now.
-	OutcomeGroups(ctx context.Context, from time.Time) ([]OutcomeGroup, error)
+	// SignalCounts returns the outcomes of the requests served in [from,
+	// to) counted by bucket, model, source and table version; an error
+	// when they cannot be read now.
+	SignalCounts(ctx context.Context, from, to time.Time) ([]SignalCount, error)
 }
 
 // posterior is the Beta(1 + successes, 1 + failures) posterior of a
@@ -42,25 +30,30 @@ func newPosterior(n, successes float64) posterior {
 // complexity/category buckets and the complexity alone) and model.
 type bucketEvidence map[string]map[string]posterior
 
-// newBucketEvidence sums groups into both bucket levels, so a table
-// without refined buckets reads the complexity's sum.
-func newBucketEvidence(groups []OutcomeGroup) bucketEvidence {
+// newBucketEvidence sums counts into both bucket levels, so a table
+// without refined buckets reads the complexity's sum. Each outcome counts
+// with its source's default weight, as the learner weighs it.
+func newBucketEvidence(counts []SignalCount) bucketEvidence {
+	w := DefaultOutcomeWeights()
 	type acc struct{ n, s float64 }
 	sums := map[string]map[string]acc{}
-	add := func(bucket, model string, g OutcomeGroup) {
+	add := func(bucket, model string, n, score float64) {
 		if sums[bucket] == nil {
 			sums[bucket] = map[string]acc{}
 		}
 		a := sums[bucket][model]
-		sums[bucket][model] = acc{a.n + g.Samples, a.s + g.Score}
+		sums[bucket][model] = acc{a.n + n, a.s + score}
 	}
-	for _, g := range groups {
-		if g.Model == "" || !(g.Samples > 0) {
+	for _, c := range counts {
+		ws := w.Of(c.Source)
+		if c.Bucket == "" || c.Model == "" || c.N == 0 || !(ws > 0) {
 			continue
 		}
-		add(string(g.Complexity), g.Model, g)
-		if g.Category != "" {
-			add(BucketOf(g.Complexity, g.Category), g.Model, g)
+		n, score := ws*float64(c.N), ws*c.Score
+		complexity, _, refined := strings.Cut(c.Bucket, "/")
+		add(complexity, c.Model, n, score)
+		if refined {
+			add(c.Bucket, c.Model, n, score)
 		}
 	}
 	out := make(bucketEvidence, len(sums))
@@ -75,8 +68,8 @@ func newBucketEvidence(groups []OutcomeGroup) bucketEvidence {
 
 // SetOutcomes replaces the recorded evidence that aims the bucket table's
 // exploration (see frontierWeights); WatchOutcomes calls it.
-func (s *Service) SetOutcomes(groups []OutcomeGroup) {
-	ev := newBucketEvidence(groups)
+func (s *Service) SetOutcomes(counts []SignalCount) {
+	ev := newBucketEvidence(counts)
 	s.outcomes.Store(&ev)
 }
 
@@ -179,7 +172,7 @@ const (
 type WatchOutcomesOptions struct {
 	Source OutcomeCounter
 	// Set receives each reading (Service.SetOutcomes).
-	Set func([]OutcomeGroup)
+	Set func([]SignalCount)
 	// Routed counts the requests routed so far (Service.Routed); nil
 	// reads by Interval alone.
 	Routed func() int64
@@ -238,7 +231,9 @@ func WatchOutcomes(ctx context.Context, o WatchOutcomesOptions) {
 		n, at := routed(), now()
 		due := lastAt.IsZero() || n-lastN >= every || ((byInterval || n != lastN) && at.Sub(lastAt) >= interval)
 		if due && at.Sub(lastAt) >= outcomesCostFactor*lastCost {
-			groups, err := o.Source.OutcomeGroups(ctx, at.Add(-o.Window))
+			// A minute past now: rows another replica stamped by a clock a
+			// little ahead count too.
+			counts, err := o.Source.SignalCounts(ctx, at.Add(-o.Window), at.Add(time.Minute))
 			lastCost = now().Sub(at)
 			switch {
 			case ctx.Err() != nil:
@@ -251,7 +246,7 @@ func WatchOutcomes(ctx context.Context, o WatchOutcomesOptions) {
 				if o.Outage != nil {
 					o.Outage.OK()
 				}
-				o.Set(groups)
+				o.Set(counts)
 			}
 			lastAt, lastN = at, n
 		}

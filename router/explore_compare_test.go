@@ -270,7 +270,7 @@ func TestDirectedExplorationBeforePromotion(t *testing.T) {
 			t.Fatal(err)
 		}
 		outcome := rand.New(rand.NewPCG(seed, 13))
-		groups := map[string]*OutcomeGroup{}
+		groups := map[string]*SignalCount{}
 		var gate pairedGate
 		var nExplored int
 		for served := 0; served < maxServed; {
@@ -292,10 +292,10 @@ func TestDirectedExplorationBeforePromotion(t *testing.T) {
 				}
 				g := groups[names[m]]
 				if g == nil {
-					g = &OutcomeGroup{Complexity: Simple, Model: names[m]}
+					g = &SignalCount{Bucket: Simple, Model: names[m], Source: SourceFeedback}
 					groups[names[m]] = g
 				}
-				g.Samples++
+				g.N++
 				g.Score += y
 				dr := func(k int) float64 {
 					if k == m {
@@ -305,7 +305,7 @@ func TestDirectedExplorationBeforePromotion(t *testing.T) {
 				}
 				gate.add(dr(choose(p)) - dr(0))
 			}
-			var read []OutcomeGroup
+			var read []SignalCount
 			for _, g := range groups {
 				read = append(read, *g)
 			}

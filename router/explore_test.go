@@ -137,24 +137,24 @@ func TestExploreRecordedOutcomes(t *testing.T) {
 	table := Table{Simple: {"strong", "cheap", "mid"}, Moderate: {"strong"}, Complex: {"strong"}}
 	tests := []struct {
 		name   string
-		groups []OutcomeGroup
+		counts []SignalCount
 		// wantMid is mid's share of the exploration.
 		wantMid func(float64) bool
 	}{
 		{"no outcomes: uniform", nil, func(s float64) bool { return math.Abs(s-0.5) < 1e-12 }},
-		{"mid clearly worse than the cheaper cheap", []OutcomeGroup{
-			{Complexity: Simple, Model: "strong", Samples: 1000, Score: 800},
-			{Complexity: Simple, Model: "cheap", Samples: 200, Score: 150},
-			{Complexity: Simple, Model: "mid", Samples: 200, Score: 60},
+		{"mid clearly worse than the cheaper cheap", []SignalCount{
+			{Bucket: Simple, Model: "strong", Source: SourceFeedback, N: 1000, Score: 800},
+			{Bucket: Simple, Model: "cheap", Source: SourceFeedback, N: 200, Score: 150},
+			{Bucket: Simple, Model: "mid", Source: SourceFeedback, N: 200, Score: 60},
 		}, func(s float64) bool { return s < 0.06 }},
-		{"mid better than cheap: both", []OutcomeGroup{
-			{Complexity: Simple, Model: "strong", Samples: 1000, Score: 800},
-			{Complexity: Simple, Model: "cheap", Samples: 200, Score: 150},
-			{Complexity: Simple, Model: "mid", Samples: 200, Score: 160},
+		{"mid better than cheap: both", []SignalCount{
+			{Bucket: Simple, Model: "strong", Source: SourceFeedback, N: 1000, Score: 800},
+			{Bucket: Simple, Model: "cheap", Source: SourceFeedback, N: 200, Score: 150},
+			{Bucket: Simple, Model: "mid", Source: SourceFeedback, N: 200, Score: 160},
 		}, func(s float64) bool { return math.Abs(s-0.5) < 0.01 }},
-		{"a category's outcomes count for its complexity", []OutcomeGroup{
-			{Complexity: Simple, Category: "math", Model: "cheap", Samples: 200, Score: 150},
-			{Complexity: Simple, Category: "math", Model: "mid", Samples: 200, Score: 10},
+		{"a category's outcomes count for its complexity", []SignalCount{
+			{Bucket: BucketOf(Simple, "math"), Model: "cheap", Source: SourceFeedback, N: 200, Score: 150},
+			{Bucket: BucketOf(Simple, "math"), Model: "mid", Source: SourceFeedback, N: 200, Score: 10},
 		}, func(s float64) bool { return s < 0.06 }},
 	}
 	for _, tt := range tests {
@@ -166,7 +166,7 @@ func TestExploreRecordedOutcomes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc.SetOutcomes(tt.groups)
+			svc.SetOutcomes(tt.counts)
 			for range 4000 {
 				if _, err := svc.Serve(context.Background(), Request{Messages: userMsg("q")}); err != nil {
 					t.Fatal(err)
@@ -186,7 +186,7 @@ func TestExploreRecordedOutcomes(t *testing.T) {
 	}
 }
 
-// countingSource answers OutcomeGroups from a script and ends the watch
+// countingSource answers SignalCounts from a script and ends the watch
 // after the last answer.
 type countingSource struct {
 	answers []error
@@ -194,21 +194,21 @@ type countingSource struct {
 	cancel  context.CancelFunc
 }
 
-func (c *countingSource) OutcomeGroups(ctx context.Context, from time.Time) ([]OutcomeGroup, error) {
+func (c *countingSource) SignalCounts(ctx context.Context, from, to time.Time) ([]SignalCount, error) {
 	err := c.answers[c.calls]
 	c.calls++
 	if c.calls == len(c.answers) {
 		c.cancel()
 	}
-	return []OutcomeGroup{{Complexity: Simple, Model: "cheap", Samples: float64(c.calls)}}, err
+	return []SignalCount{{Bucket: Simple, Model: "cheap", N: c.calls}}, err
 }
 
 func TestWatchOutcomes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &countingSource{answers: []error{nil, errors.New("db down"), nil}, cancel: cancel}
 	var got []float64
-	WatchOutcomes(ctx, WatchOutcomesOptions{Source: src, Interval: time.Millisecond, Logger: slog.New(slog.DiscardHandler), Set: func(g []OutcomeGroup) {
-		got = append(got, g[0].Samples)
+	WatchOutcomes(ctx, WatchOutcomesOptions{Source: src, Interval: time.Millisecond, Logger: slog.New(slog.DiscardHandler), Set: func(g []SignalCount) {
+		got = append(got, float64(g[0].N))
 	}})
 	// The first read comes at once; the failed one keeps the previous
 	// reading; the last is cut by the cancelled context.
@@ -229,7 +229,7 @@ func TestWatchOutcomesPacedByTraffic(t *testing.T) {
 	WatchOutcomes(ctx, WatchOutcomesOptions{Source: src, Interval: time.Hour, Every: 10, Tick: time.Microsecond,
 		Now:    func() time.Time { return at },
 		Routed: func() int64 { routed += 3; return routed },
-		Set:    func([]OutcomeGroup) { readAt = append(readAt, routed) },
+		Set:    func([]SignalCount) { readAt = append(readAt, routed) },
 		Logger: slog.New(slog.DiscardHandler)})
 	// Read at once (3), then at the first count 10 or more past the last
 	// read: 3+12, 15+12, and the fourth read is cut by the cancel.
