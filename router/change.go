@@ -34,6 +34,25 @@ type AuditEntry struct {
 	// HTTP.
 	Address string `json:"address,omitempty"`
 	Note    string `json:"note,omitempty"`
+	// Label is what the operator called themselves (the admin page's
+	// X-Admin-User header or form field), kept beside Actor. It is a
+	// claim nobody checked: anyone holding the token may write any label.
+	Label string `json:"label,omitempty"`
+}
+
+// LearnRun is a learner run confirmed by one admin form, kept under the
+// form's run id so that the form, submitted again, runs nothing and is
+// shown this run instead.
+type LearnRun struct {
+	ID      string    `json:"run_id"`
+	Started time.Time `json:"started_at"`
+	// Finished is zero while the run goes on.
+	Finished time.Time `json:"finished_at,omitzero"`
+	// Status and Reason are the run's (learner.Report); Version is the
+	// candidate it wrote, zero when none.
+	Status  string `json:"status,omitempty"`
+	Version int64  `json:"version,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // Change is a planned change of the active version: what an operator is
@@ -97,17 +116,17 @@ func PlanRollback(ctx context.Context, vs VersionChanger) (Change, error) {
 	return Change{Action: ActionRollback, From: from, To: to, Diff: Diff(from, to)}, nil
 }
 
-// Apply carries out c for actor (from address, empty outside HTTP): the
-// version becomes active and the audit entry is written together, only
+// Apply carries out c for who (its Actor, Address, empty outside HTTP,
+// and Label are kept; the rest comes from c): the version becomes active and the audit entry is written together, only
 // while c.From is still the active version, so a change confirmed
 // against a page that has gone stale, or submitted twice, changes
 // nothing and is a KindConflict error. A no-op change writes nothing and
 // returns a zero entry.
-func Apply(ctx context.Context, vs VersionChanger, c Change, actor, address string) (AuditEntry, error) {
+func Apply(ctx context.Context, vs VersionChanger, c Change, who AuditEntry) (AuditEntry, error) {
 	if c.Noop() {
 		return AuditEntry{}, nil
 	}
-	e, err := vs.Activate(ctx, AuditEntry{Action: c.Action, From: c.From.ID, To: c.To.ID, Actor: actor, Address: address})
+	e, err := vs.Activate(ctx, AuditEntry{Action: c.Action, From: c.From.ID, To: c.To.ID, Actor: who.Actor, Address: who.Address, Label: who.Label})
 	if err != nil {
 		return AuditEntry{}, fmt.Errorf("%s v%d: %w", c.Action, c.To.ID, err)
 	}

@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
@@ -30,6 +32,18 @@ type LearnerRunner interface {
 	Run(ctx context.Context, dryRun bool) (learner.Report, error)
 }
 
+// LearnRuns keeps the learner runs confirmed on the page by their form's
+// run id; *store.Store implements it.
+type LearnRuns interface {
+	// ClaimLearnRun records that run id starts now and returns claimed
+	// true, or, when the id was claimed before (on any replica), the
+	// run as stored and claimed false.
+	ClaimLearnRun(ctx context.Context, id string) (run router.LearnRun, claimed bool, err error)
+	// FinishLearnRun stores how a claimed run ended; an unclaimed id is
+	// a router.KindNotFound error.
+	FinishLearnRun(ctx context.Context, run router.LearnRun) error
+}
+
 // historyLen is how many audit entries a version's page lists.
 const historyLen = 50
 
@@ -40,18 +54,22 @@ const maxFormBytes = 4 << 10
 const defaultLearnTimeout = 10 * time.Minute
 
 // actionRoutes adds the console's actions. Each is a GET that shows what
-// would change and a confirmation form, and a POST that checks the
-// form's token and does it; without Changer (or Learner) they answer
-// 404.
+// would change and a confirmation form, with its JSON twin under
+// /admin/api (read-only too: the plan and the form's fields), and a POST
+// that checks the form's token and does it; without Changer (or Learner
+// and Runs) they answer 404.
 func (h *handler) actionRoutes(mux *http.ServeMux) {
 	if h.opts.Changer != nil {
 		mux.HandleFunc("GET /admin/versions/{id}/promote", h.confirmPromote)
+		mux.HandleFunc("GET /admin/api/versions/{id}/promote", h.apiConfirmPromote)
 		mux.HandleFunc("POST /admin/versions/{id}/promote", h.promote)
 		mux.HandleFunc("GET /admin/rollback", h.confirmRollback)
+		mux.HandleFunc("GET /admin/api/rollback", h.apiConfirmRollback)
 		mux.HandleFunc("POST /admin/rollback", h.rollback)
 	}
-	if h.opts.Learner != nil {
+	if h.opts.Learner != nil && h.opts.Runs != nil {
 		mux.HandleFunc("GET /admin/learn", h.learnDryRun)
+		mux.HandleFunc("GET /admin/api/learn", h.apiLearnDryRun)
 		mux.HandleFunc("POST /admin/learn", h.learn)
 	}
 }
@@ -64,32 +82,53 @@ type confirmPage struct {
 	Action, CSRF string
 }
 
-func (h *handler) confirmPromote(w http.ResponseWriter, r *http.Request) {
+// planPromotion is the confirmation of promoting the version the path
+// names.
+func (h *handler) planPromotion(w http.ResponseWriter, r *http.Request) (confirmPage, error) {
 	id, err := parseID(r.PathValue("id"), "id")
 	if err != nil {
-		h.pageFail(w, r, err)
-		return
+		return confirmPage{}, err
 	}
 	c, err := router.PlanPromotion(r.Context(), h.opts.Changer, id)
 	if err != nil {
-		h.pageFail(w, r, err)
-		return
+		return confirmPage{}, err
 	}
-	h.confirm(w, r, c, promotePurpose(id), fmt.Sprintf("/admin/versions/%d/promote", id))
+	return h.confirmation(w, r, c, promotePurpose(id), fmt.Sprintf("/admin/versions/%d/promote", id)), nil
+}
+
+// planRollback is the confirmation of rolling back.
+func (h *handler) planRollback(w http.ResponseWriter, r *http.Request) (confirmPage, error) {
+	c, err := router.PlanRollback(r.Context(), h.opts.Changer)
+	if err != nil {
+		return confirmPage{}, err
+	}
+	return h.confirmation(w, r, c, router.ActionRollback, "/admin/rollback"), nil
+}
+
+// confirmation is c with the form that confirms it; a no-op change gets
+// no form token, there being nothing to confirm.
+func (h *handler) confirmation(w http.ResponseWriter, r *http.Request, c router.Change, purpose, action string) confirmPage {
+	p := confirmPage{C: c, Changed: c.Diff.Changed(), Action: action}
+	if !c.Noop() {
+		p.CSRF = h.csrf.issue(session(w, r, true), purpose)
+	}
+	return p
+}
+
+func (h *handler) confirmPromote(w http.ResponseWriter, r *http.Request) {
+	h.renderConfirm(w, r, h.planPromotion)
 }
 
 func (h *handler) confirmRollback(w http.ResponseWriter, r *http.Request) {
-	c, err := router.PlanRollback(r.Context(), h.opts.Changer)
+	h.renderConfirm(w, r, h.planRollback)
+}
+
+func (h *handler) renderConfirm(w http.ResponseWriter, r *http.Request, plan func(http.ResponseWriter, *http.Request) (confirmPage, error)) {
+	p, err := plan(w, r)
 	if err != nil {
 		h.pageFail(w, r, err)
 		return
 	}
-	h.confirm(w, r, c, router.ActionRollback, "/admin/rollback")
-}
-
-func (h *handler) confirm(w http.ResponseWriter, r *http.Request, c router.Change, purpose, action string) {
-	p := confirmPage{C: c, Changed: c.Diff.Changed(), Action: action,
-		CSRF: h.csrf.issue(session(w, r, true), purpose)}
 	h.render(w, r, http.StatusOK, "confirm", p)
 }
 
@@ -149,12 +188,17 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request, c router.Change)
 		h.pageFail(w, r, router.Errorf(router.KindConflict, "to", "v%d is already the active version: nothing was done", c.To.ID))
 		return
 	}
-	e, err := router.Apply(r.Context(), h.opts.Changer, c, h.auth.actor(), clientAddress(r))
+	who, err := h.who(r)
 	if err != nil {
 		h.pageFail(w, r, err)
 		return
 	}
-	h.log.Info("admin changed the active version", "action", e.Action, "from", e.From, "to", e.To, "actor", e.Actor, "address", e.Address)
+	e, err := router.Apply(r.Context(), h.opts.Changer, c, who)
+	if err != nil {
+		h.pageFail(w, r, err)
+		return
+	}
+	h.log.Info("admin changed the active version", "action", e.Action, "from", e.From, "to", e.To, "actor", e.Actor, "label", e.Label, "address", e.Address)
 	if h.opts.OnActivate != nil {
 		// Swap it in here at once; other replicas poll for it.
 		if err := h.opts.OnActivate(r.Context(), c.To); err != nil {
@@ -168,9 +212,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request, c router.Change)
 // refusal is answered 403 naming why, before anything is read or
 // changed.
 func (h *handler) checkForm(w http.ResponseWriter, r *http.Request, purpose string) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		h.pageFail(w, r, router.Errorf(router.KindInvalid, "form", "form: unreadable or over %d bytes", maxFormBytes))
+	if !h.parseForm(w, r) {
 		return false
 	}
 	if err := h.csrf.check(session(w, r, false), purpose, r.PostForm.Get("csrf")); err != nil {
@@ -180,6 +222,48 @@ func (h *handler) checkForm(w http.ResponseWriter, r *http.Request, purpose stri
 		return false
 	}
 	return true
+}
+
+// parseForm reads a POSTed form, at most maxFormBytes, once: a second
+// call finds it read. An unreadable form is answered 400.
+func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
+	if r.PostForm != nil {
+		return true
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.pageFail(w, r, router.Errorf(router.KindInvalid, "form", "form: unreadable or over %d bytes", maxFormBytes))
+		return false
+	}
+	return true
+}
+
+// labelHeader lets a script name the operator behind the admin token, as
+// the forms' "label" field lets a person.
+const labelHeader = "X-Admin-User"
+
+// maxLabel bounds a label, in characters.
+const maxLabel = 64
+
+// who is the audit's account of whoever sent r: the token's name (the
+// only thing authenticated), the client's address, and the label they
+// gave themselves, if any. Every holder of the token can write any
+// label, so it tells honest colleagues apart and proves nothing. A
+// label too long, or with control characters, is a KindInvalid error.
+func (h *handler) who(r *http.Request) (router.AuditEntry, error) {
+	label := strings.TrimSpace(r.Header.Get(labelHeader))
+	if f := strings.TrimSpace(r.PostFormValue("label")); f != "" {
+		label = f
+	}
+	if label != "" {
+		if err := router.CheckID("label", label); err != nil {
+			return router.AuditEntry{}, err
+		}
+		if n := utf8.RuneCountInString(label); n > maxLabel {
+			return router.AuditEntry{}, router.Errorf(router.KindInvalid, "label", "at most %d characters, got %d", maxLabel, n)
+		}
+	}
+	return router.AuditEntry{Actor: h.auth.actor(), Address: clientAddress(r), Label: label}, nil
 }
 
 // formID reads a version id from the POSTed form; zero is allowed where

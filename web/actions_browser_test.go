@@ -46,9 +46,13 @@ func TestActionsInBrowser(t *testing.T) {
 	if got := text("#change"); got != "v2 → v3" {
 		t.Errorf("confirmation shows %q, want v2 → v3", got)
 	}
-	step("click confirm", chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#history")))
+	step("name yourself, click confirm", chromedp.SendKeys(chromedp.CSS("#label"), "ana"),
+		chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#history")))
 	if got := count(`#history tr.audit[data-action="promote"][data-from="2"][data-to="3"]`); got != 1 {
 		t.Errorf("v3's history after promotion has %d promote v2 -> v3 rows, want 1", got)
+	}
+	if got := text("#history tr.audit .label"); got != "(says: ana)" {
+		t.Errorf("the promotion's label reads %q, want (says: ana)", got)
 	}
 	step("overview", chromedp.Navigate(srv.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS("#active-version")))
 	if got := text("#active-version"); got != "v3" {

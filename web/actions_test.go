@@ -42,7 +42,7 @@ func actionStore(t *testing.T, dialect string) *store.Store {
 }
 
 func actionHandler(st *store.Store, run LearnerRunner) http.Handler {
-	return New(Options{Token: testToken, Versions: st, Spend: st, Changer: st, Audit: st, Learner: run, Baseline: "big"})
+	return New(Options{Token: testToken, Versions: st, Spend: st, Changer: st, Audit: st, Learner: run, Runs: st, Baseline: "big"})
 }
 
 // browser is one logged-in browser: the admin cookie and, once a page
@@ -92,8 +92,8 @@ func (b *browser) form(target string) url.Values {
 		b.t.Fatalf("GET %s: no csrf field:\n%s", target, body)
 	}
 	f := url.Values{"csrf": {m[1]}}
-	for _, name := range []string{"from", "to"} {
-		if m := regexp.MustCompile(`name="` + name + `" value="(\d+)"`).FindStringSubmatch(body); m != nil {
+	for _, name := range []string{"from", "to", "run"} {
+		if m := regexp.MustCompile(`name="` + name + `" value="([0-9a-f]+)"`).FindStringSubmatch(body); m != nil {
 			f.Set(name, m[1])
 		}
 	}
@@ -215,6 +215,7 @@ func TestPromoteAndRollbackFromPage(t *testing.T) {
 				}
 			}
 			f := b.form("/admin/versions/3/promote")
+			f.Set("label", "ana")
 			rec := b.do(http.MethodPost, "/admin/versions/3/promote", f)
 			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/admin/versions/3" {
 				t.Fatalf("confirm promote = %d %s, want 303 to /admin/versions/3: %s", rec.Code, rec.Header().Get("Location"), rec.Body)
@@ -264,6 +265,13 @@ func TestPromoteAndRollbackFromPage(t *testing.T) {
 			if twin.ID != 3 || twin.Status != "retired" || len(twin.History) != 2 || twin.History[0].Action != "rollback" || twin.History[1].Address != "192.0.2.1" {
 				t.Errorf("JSON twin = %+v, want v3 retired with 2 history entries", twin)
 			}
+			// The promotion's operator named herself; the rollback's did not.
+			if len(twin.History) == 2 && (twin.History[1].Label != "ana" || twin.History[0].Label != "") {
+				t.Errorf("history labels = %q, %q; want the promotion's \"ana\" and none", twin.History[1].Label, twin.History[0].Label)
+			}
+			if !strings.Contains(hist, "(says: ana)") {
+				t.Errorf("v3's history does not show the promotion's label:\n%s", hist)
+			}
 		})
 	}
 }
@@ -311,9 +319,24 @@ func TestLearnFromPage(t *testing.T) {
 		t.Errorf("learn with a bad token = %d, want 403", rec.Code)
 	}
 	form := b.form("/admin/learn")
+	if form.Get("run") == "" {
+		t.Fatalf("learn form carries no run id: %v", form)
+	}
+	// The run id is bound to the token: another id with this token is
+	// refused, and runs nothing.
+	forged := url.Values{"csrf": form["csrf"], "run": {strings.Repeat("0", 32)}}
+	if rec := b.do(http.MethodPost, "/admin/learn", forged); rec.Code != http.StatusForbidden {
+		t.Errorf("learn with another run id = %d, want 403", rec.Code)
+	}
 	rec := b.do(http.MethodPost, "/admin/learn", form)
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/admin/versions/3" {
 		t.Errorf("confirmed learn = %d %s, want 303 to v3", rec.Code, rec.Header().Get("Location"))
+	}
+	// The same form again (a double click, a reload): the learner does
+	// not run again; the answer is the first run's result, 409.
+	rec = b.do(http.MethodPost, "/admin/learn", form)
+	if body := rec.Body.String(); rec.Code != http.StatusConflict || !strings.Contains(body, "already submitted") || !strings.Contains(body, "ended promoted, writing v3") {
+		t.Errorf("learn submitted twice = %d %s, want 409 with the first run's result", rec.Code, body)
 	}
 	if fmt.Sprint(f.runs) != "[true true false]" {
 		t.Errorf("runs (dry?) = %v, want two dry runs and one real one", f.runs)
@@ -341,7 +364,8 @@ func TestLearnFromPageSharesLock(t *testing.T) {
 	h := actionHandler(st, job)
 	b := newBrowser(t, h)
 	b.cookies[sessionCookie] = "0123456789abcdef0123456789abcdef"
-	form := url.Values{"csrf": {newCSRF(testToken, time.Now).issue(b.cookies[sessionCookie], learnPurpose)}}
+	run := randomID()
+	form := url.Values{"run": {run}, "csrf": {newCSRF(testToken, time.Now).issue(b.cookies[sessionCookie], learnPurpose(run))}}
 	rec := b.do(http.MethodPost, "/admin/learn", form)
 	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "another learner is running") {
 		t.Errorf("learn while locked = %d %s, want 409 saying another learner runs", rec.Code, rec.Body)

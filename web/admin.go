@@ -84,8 +84,11 @@ type Options struct {
 	// Audit lists a version's history and records learner runs started
 	// here; nil shows no history.
 	Audit AuditLog
-	// Learner runs the learner from the page; nil leaves it out.
+	// Learner runs the learner from the page; nil leaves it out, and so
+	// does a nil Runs, which keeps each confirmed run under its form's
+	// run id so that the form submitted twice runs the learner once.
 	Learner LearnerRunner
+	Runs    LearnRuns
 	// LearnTimeout bounds a run started here; zero is 10 minutes.
 	LearnTimeout time.Duration
 	// OnActivate swaps a version promoted or rolled back here into this

@@ -17,8 +17,8 @@ import (
 // draws two automatic signals (a timed-out first attempt, then an answer
 // cut off), and some draw feedback, 100,000 outcome rows in all.
 const (
-	busyRequests = 45_000
-	busyFeedback = 10_000
+	busyRequests = 49_000
+	busyFeedback = 2_000
 )
 
 // seedBusy makes an active version and writes busyRequests requests spread over the chartDays ending

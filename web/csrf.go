@@ -105,15 +105,13 @@ func session(w http.ResponseWriter, r *http.Request, create bool) string {
 	if r.Header.Get("Authorization") != "" {
 		return bearerSession
 	}
-	if c, err := r.Cookie(sessionCookie); err == nil && validSessionID(c.Value) {
+	if c, err := r.Cookie(sessionCookie); err == nil && validRandomID(c.Value) {
 		return c.Value
 	}
 	if !create {
 		return ""
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	id := hex.EncodeToString(b[:])
+	id := randomID()
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
 		Value:    id,
@@ -125,8 +123,16 @@ func session(w http.ResponseWriter, r *http.Request, create bool) string {
 	return id
 }
 
-// validSessionID accepts what session makes: 32 lowercase hex digits.
-func validSessionID(s string) bool {
+// randomID is 128 random bits in 32 lowercase hex digits: a session or
+// a learner run's id.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// validRandomID accepts what randomID makes: 32 lowercase hex digits.
+func validRandomID(s string) bool {
 	if len(s) != 32 {
 		return false
 	}

@@ -173,6 +173,7 @@ func newAPI(a *app) *httpapi.Server {
 		Changer:      st,
 		Audit:        st,
 		Learner:      a.learner,
+		Runs:         st,
 		LearnTimeout: cfg.Learner.Timeout,
 		OnActivate:   a.activate,
 	})

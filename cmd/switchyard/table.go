@@ -290,7 +290,7 @@ func (t tableCommand) apply(ctx context.Context, c router.Change, verb string) e
 		fmt.Fprintf(t.out, "version %d is already active\n", c.To.ID)
 		return nil
 	}
-	if _, err := router.Apply(ctx, t.st, c, t.actor, ""); err != nil {
+	if _, err := router.Apply(ctx, t.st, c, router.AuditEntry{Actor: t.actor}); err != nil {
 		return err
 	}
 	fmt.Fprintf(t.out, "%s version %d (was %s)\n", verb, c.To.ID, orDash(c.From.ID))

@@ -21,6 +21,7 @@ type auditRow struct {
 	Actor       string        `gorm:"column:actor"`
 	Address     string        `gorm:"column:address"`
 	Note        string        `gorm:"column:note"`
+	Label       string        `gorm:"column:label"`
 }
 
 func (auditRow) TableName() string { return "version_audit" }
@@ -29,7 +30,7 @@ func (r auditRow) entry() router.AuditEntry {
 	return router.AuditEntry{
 		ID: r.ID, At: r.At.UTC(), Action: r.Action,
 		From: r.FromVersion.Int64, To: r.ToVersion.Int64,
-		Actor: r.Actor, Address: r.Address, Note: r.Note,
+		Actor: r.Actor, Address: r.Address, Note: r.Note, Label: r.Label,
 	}
 }
 
@@ -47,6 +48,7 @@ func insertAudit(tx *gorm.DB, e router.AuditEntry, now time.Time) (router.AuditE
 		Actor:       e.Actor,
 		Address:     e.Address,
 		Note:        e.Note,
+		Label:       e.Label,
 	}
 	if err := tx.Create(&row).Error; err != nil {
 		return router.AuditEntry{}, fmt.Errorf("write audit entry: %w", err)

@@ -31,16 +31,16 @@ func TestActivateAudits(t *testing.T) {
 		if promote.From.ID != 1 || promote.To.ID != 2 {
 			t.Fatalf("PlanPromotion(2) = v%d -> v%d, want v1 -> v2", promote.From.ID, promote.To.ID)
 		}
-		e, err := router.Apply(ctx, s, promote, "admin token 1a2b3c", "192.0.2.7")
+		e, err := router.Apply(ctx, s, promote, router.AuditEntry{Actor: "admin token 1a2b3c", Address: "192.0.2.7", Label: "ana (unverified)"})
 		if err != nil {
 			t.Fatalf("Apply(promote): %v", err)
 		}
-		want := router.AuditEntry{ID: e.ID, At: e.At, Action: router.ActionPromote, From: 1, To: 2, Actor: "admin token 1a2b3c", Address: "192.0.2.7"}
+		want := router.AuditEntry{ID: e.ID, At: e.At, Action: router.ActionPromote, From: 1, To: 2, Actor: "admin token 1a2b3c", Address: "192.0.2.7", Label: "ana (unverified)"}
 		if e != want || e.ID == 0 || e.At.IsZero() {
 			t.Errorf("Apply(promote) = %+v, want %+v with an id and a time", e, want)
 		}
 		// The same confirmed form again: v1 is no longer active.
-		if _, err := router.Apply(ctx, s, promote, "admin token 1a2b3c", "192.0.2.7"); router.KindOf(err) != router.KindConflict {
+		if _, err := router.Apply(ctx, s, promote, router.AuditEntry{Actor: "admin token 1a2b3c", Address: "192.0.2.7"}); router.KindOf(err) != router.KindConflict {
 			t.Errorf("Apply(promote) twice = %v, want a conflict", err)
 		}
 
@@ -48,7 +48,7 @@ func TestActivateAudits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := router.Apply(ctx, s, rollback, "cli:ops", ""); err != nil {
+		if _, err := router.Apply(ctx, s, rollback, router.AuditEntry{Actor: "cli:ops"}); err != nil {
 			t.Fatalf("Apply(rollback): %v", err)
 		}
 		if got := statuses(t, s); got[1] != router.StatusActive || got[2] != router.StatusRetired {
