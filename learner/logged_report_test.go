@@ -86,9 +86,10 @@ func loadPrices(t *testing.T, path string) map[string]price {
 // token counts.
 const benchAnswerTokens = 100
 
-func loggedReport(t *testing.T, name string, items []datasets.Item, prices map[string]price, epsilons, clips []float64) {
-	models := datasets.Models(items)
-	cost := func(it *datasets.Item, m string) float64 {
+// benchCost returns what a dataset row's call to a model cost, in USD:
+// its recorded cost, else its tokens (estimated where missing) at prices.
+func benchCost(prices map[string]price) func(it *datasets.Item, m string) float64 {
+	return func(it *datasets.Item, m string) float64 {
 		o := it.Outcomes[m]
 		if o.CostUSD != nil {
 			return *o.CostUSD
@@ -103,8 +104,13 @@ func loggedReport(t *testing.T, name string, items []datasets.Item, prices map[s
 		p := prices[m]
 		return (float64(in)*p.In + float64(out)*p.Out) / 1e6
 	}
+}
+
+// benchSplit splits a dataset's rows with every model's outcome into
+// train and test: by their own split when the file fixes one, else every
+// fifth row is test.
+func benchSplit(items []datasets.Item, models []string) (train, test []*datasets.Item) {
 	fixed := slices.ContainsFunc(items, func(it datasets.Item) bool { return it.Split == "train" })
-	var train, test []*datasets.Item
 	for i := range items {
 		it := &items[i]
 		if len(it.Outcomes) != len(models) {
@@ -116,6 +122,13 @@ func loggedReport(t *testing.T, name string, items []datasets.Item, prices map[s
 			train = append(train, it)
 		}
 	}
+	return train, test
+}
+
+func loggedReport(t *testing.T, name string, items []datasets.Item, prices map[string]price, epsilons, clips []float64) {
+	models := datasets.Models(items)
+	cost := benchCost(prices)
+	train, test := benchSplit(items, models)
 	// Cheapest first by mean training cost, ties by mean score.
 	meanCost, meanScore := map[string]float64{}, map[string]float64{}
 	for _, it := range train {
