@@ -166,43 +166,7 @@ func (e *refExtractor) flush(dst *Vector) {
 func (e *refExtractor) dense(prompt string, a *router.Analysis, dst *Vector) {
 	var s surface
 	s.scanReference(prompt)
-	var f [NumDense]float64
-	f[denseLength] = math.Log1p(float64(len(prompt))) / 8
-	f[denseWords] = math.Log1p(float64(len(e.words))) / 6
-	f[denseDigits] = math.Log1p(float64(s.digits)) / 5
-	if len(prompt) > 0 {
-		f[denseDigitShare] = float64(s.digits) / float64(len(prompt))
-	}
-	f[denseLines] = math.Log1p(float64(s.newlines)) / 4
-	f[denseQuestions] = math.Log1p(float64(s.questions)) / 2
-	f[denseNumbered] = math.Log1p(float64(s.numbered)) / 2
-	f[denseOptions] = math.Log1p(float64(s.options)) / 2
-	f[denseCode] = math.Log1p(float64(s.code)) / 3
-	f[denseMath] = math.Log1p(float64(s.math)) / 3
-	if s.letters > 0 {
-		f[denseUpperShare] = float64(s.upper) / float64(s.letters)
-	}
-	if a != nil {
-		f[denseHasAnalysis] = 1
-		switch a.Complexity {
-		case router.Simple:
-			f[denseSimple] = 1
-		case router.Moderate:
-			f[denseModerate] = 1
-		case router.Complex:
-			f[denseComplex] = 1
-		}
-		f[denseReasoning] = b2f(a.ReasoningRequired)
-		f[denseExternal] = b2f(a.ExternalKnowledgeNeeded)
-		f[denseMultiStep] = b2f(a.MultiStep)
-		f[denseAnswerTokens] = math.Log1p(float64(max(a.EstimatedTokens, 0))) / 8
-	}
-	base := uint32(1) << e.cfg.Bits
-	for k, v := range f {
-		if v != 0 {
-			dst.add(base+uint32(k), float32(v))
-		}
-	}
+	appendDense(dst, e.cfg.Bits, prompt, len(e.words), &s, a)
 }
 
 func (s *surface) scanReference(p string) {

@@ -441,9 +441,15 @@ var tfWeights = func() (t [256]float64) {
 func (e *Extractor) dense(prompt string, a *router.Analysis, dst *Vector) {
 	var s surface
 	s.scan(prompt)
+	appendDense(dst, e.cfg.Bits, prompt, len(e.words), &s, a)
+}
+
+// appendDense appends the dense features of a prompt of the given word
+// count and surface to dst, whose hashed part has 2^bits buckets.
+func appendDense(dst *Vector, bits int, prompt string, words int, s *surface, a *router.Analysis) {
 	var f [NumDense]float64
 	f[denseLength] = math.Log1p(float64(len(prompt))) / 8
-	f[denseWords] = math.Log1p(float64(len(e.words))) / 6
+	f[denseWords] = math.Log1p(float64(words)) / 6
 	f[denseDigits] = math.Log1p(float64(s.digits)) / 5
 	if len(prompt) > 0 {
 		f[denseDigitShare] = float64(s.digits) / float64(len(prompt))
@@ -472,7 +478,7 @@ func (e *Extractor) dense(prompt string, a *router.Analysis, dst *Vector) {
 		f[denseMultiStep] = b2f(a.MultiStep)
 		f[denseAnswerTokens] = math.Log1p(float64(max(a.EstimatedTokens, 0))) / 8
 	}
-	base := uint32(1) << e.cfg.Bits
+	base := uint32(1) << bits
 	for k, v := range f {
 		if v != 0 {
 			dst.add(base+uint32(k), float32(v))
