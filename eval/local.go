@@ -43,7 +43,49 @@ const topicMin = 20
 // TrainLocal fits a textmodel on the items' prompts and outcomes, one
 // model head per name in order. Items without outcomes are ignored.
 func TrainLocal(ctx context.Context, items []*datasets.Item, order []string, opts LocalTrainOptions) (*textmodel.Model, error) {
+	examples, _ := localExamples(items, order, opts)
+	if len(examples) == 0 {
+		return nil, errors.New("train local model: no training prompt has an outcome")
+	}
+	m, err := textmodel.Train(ctx, examples, localOptions(order, opts))
+	if err != nil {
+		return nil, fmt.Errorf("train local model: %w", err)
+	}
+	return m, nil
+}
+
+// CalibrationItems returns the items whose examples TrainLocal, given the
+// same arguments, holds out of its heads' fit to calibrate them
+// (textmodel.CalibrationSlice): the training prompts the trained model
+// predicts as it predicts new ones.
+func CalibrationItems(items []*datasets.Item, order []string, opts LocalTrainOptions) ([]*datasets.Item, error) {
+	examples, from := localExamples(items, order, opts)
+	idx, err := textmodel.CalibrationSlice(len(examples), localOptions(order, opts))
+	if err != nil {
+		return nil, fmt.Errorf("calibration slice: %w", err)
+	}
+	out := make([]*datasets.Item, len(idx))
+	for k, i := range idx {
+		out[k] = from[i]
+	}
+	return out, nil
+}
+
+// localOptions are the textmodel options TrainLocal trains with.
+func localOptions(order []string, opts LocalTrainOptions) textmodel.Options {
+	topics := 0
+	if opts.Topics {
+		topics = topicMin
+	}
+	return textmodel.Options{Models: order, TopicMin: topics, Seed: opts.Seed}
+}
+
+// localExamples are the examples TrainLocal fits on items, and the item
+// each comes from: items without an outcome for a model of order are
+// left out.
+func localExamples(items []*datasets.Item, order []string, opts LocalTrainOptions) ([]textmodel.Example, []*datasets.Item) {
 	examples := make([]textmodel.Example, 0, len(items))
+	from := make([]*datasets.Item, 0, len(items))
 	for _, it := range items {
 		// The service and the learner give the model the normalised
 		// prompt (the learner only keeps that); training here on the raw
@@ -62,19 +104,9 @@ func TrainLocal(ctx context.Context, items []*datasets.Item, order []string, opt
 			ex.Topic = it.Source
 		}
 		examples = append(examples, ex)
+		from = append(from, it)
 	}
-	if len(examples) == 0 {
-		return nil, errors.New("train local model: no training prompt has an outcome")
-	}
-	topics := 0
-	if opts.Topics {
-		topics = topicMin
-	}
-	m, err := textmodel.Train(ctx, examples, textmodel.Options{Models: order, TopicMin: topics, Seed: opts.Seed})
-	if err != nil {
-		return nil, fmt.Errorf("train local model: %w", err)
-	}
-	return m, nil
+	return examples, from
 }
 
 // ModelOrder lists the models with outcomes in items cheapest to

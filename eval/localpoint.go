@@ -16,15 +16,20 @@ import (
 type OperatingPointResult struct {
 	// Param is the rule's setting the learned policy routes with: the
 	// model trained on the whole training split routes the training
-	// prompts at the cost share FoldParam, chosen on the out-of-fold
-	// predictions, was predicted to cost (learner.MatchCost), or, with
-	// EvaluateOptions.KeepParam, FoldParam itself.
-	Rule        string  `json:"rule"`
-	Param       float64 `json:"param"`
-	FoldParam   float64 `json:"fold_param"`
-	KeepQuality float64 `json:"keep_quality"`
-	Baseline    string  `json:"baseline"`
-	Z           float64 `json:"z"`
+	// prompts (MatchPrompts of them: its calibration slice with
+	// --match-cost-on calibration, else all) at the cost share FoldParam,
+	// chosen on the out-of-fold predictions, was predicted to cost
+	// (learner.MatchCost), or, with EvaluateOptions.KeepParam, FoldParam
+	// itself.
+	Rule      string  `json:"rule"`
+	Param     float64 `json:"param"`
+	FoldParam float64 `json:"fold_param"`
+	// MatchPrompts is how many training prompts Param was matched on, 0
+	// with KeepParam or when the goal was not met.
+	MatchPrompts int     `json:"match_prompts"`
+	KeepQuality  float64 `json:"keep_quality"`
+	Baseline     string  `json:"baseline"`
+	Z            float64 `json:"z"`
 	// GoalMet is false when no point kept the goal with its margin on the
 	// training folds: the learned policy then sends everything to the
 	// baseline, and Rule and Param are the safest point's, reported only.
@@ -50,13 +55,13 @@ type OperatingPointResult struct {
 	BestTestCostShare *float64 `json:"best_test_cost_share"`
 }
 
-// pointData is what learner.ChoosePoint chooses on: the training rows'
-// predictions from pred (the out-of-fold ones, or the final model's) and
-// their true quality and cost, in the picker's model order.
-func (mx *Matrix) pointData(pred []float64) learner.PointData {
+// pointData is what learner.ChoosePoint chooses on: rows' predictions
+// from pred (the out-of-fold ones, or the final model's) and their true
+// quality and cost, in the picker's model order.
+func (mx *Matrix) pointData(pred []float64, rows []int32) learner.PointData {
 	K, M := len(mx.PredModels), len(mx.Models)
-	d := learner.PointData{K: K, Pred: mx.predRows(pred, mx.Train)}
-	for _, i := range mx.Train {
+	d := learner.PointData{K: K, Pred: mx.predRows(pred, rows)}
+	for _, i := range rows {
 		for _, c := range mx.PredCols {
 			q, cost := math.NaN(), math.NaN()
 			if c >= 0 {
@@ -87,23 +92,28 @@ func (mx *Matrix) choosePoint(lr *localRouter, opts EvaluateOptions) (*Operating
 		return nil, fmt.Errorf("evaluate: baseline %q is not a model of both the dataset and the local model (%v)", base, mx.PredModels)
 	}
 	goal := learner.Goal{KeepQuality: opts.KeepQuality, Baseline: b, Z: opts.Z}
-	op, err := learner.ChoosePoint(lr.picker, mx.pointData(mx.OutOfFold), goal)
+	op, err := learner.ChoosePoint(lr.picker, mx.pointData(mx.OutOfFold, mx.Train), goal)
 	met := err == nil
 	if err != nil && !errors.Is(err, learner.ErrGoalUnmet) {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	param := op.Param
+	param, matched := op.Param, 0
 	if met && !opts.KeepParam {
-		if param, err = learner.MatchCost(lr.picker, mx.pointData(mx.Pred), b, op.CostShare); err != nil {
+		rows := mx.Train
+		if mx.MatchRows != nil {
+			rows = mx.MatchRows
+		}
+		if param, err = learner.MatchCost(lr.picker, mx.pointData(mx.Pred, rows), b, op.CostShare); err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
 		}
+		matched = len(rows)
 	}
 	z := opts.Z
 	if z == 0 {
 		z = learner.DefaultZ
 	}
 	return &OperatingPointResult{
-		Rule: op.Rule, Param: param, FoldParam: op.Param, KeepQuality: op.KeepQuality, Baseline: op.Baseline, Z: z,
+		Rule: op.Rule, Param: param, FoldParam: op.Param, MatchPrompts: matched, KeepQuality: op.KeepQuality, Baseline: op.Baseline, Z: z,
 		GoalMet:               met,
 		PredictedQualityShare: op.QualityShare,
 		PredictedCostShare:    op.CostShare,
@@ -145,7 +155,7 @@ func writePointText(b *strings.Builder, op *OperatingPointResult) {
 	} else {
 		fmt.Fprintf(b, "  %s %.4f out of fold: predicted quality %.1f%% (margin %.1f%%), cost %.1f%% of %s, on %d training prompts\n",
 			op.Rule, op.FoldParam, 100*op.PredictedQualityShare, 100*op.Margin, 100*op.PredictedCostShare, op.Baseline, op.Samples)
-		fmt.Fprintf(b, "  %s %.4f for the model trained on the whole split, at that cost on the training prompts\n", op.Rule, op.Param)
+		fmt.Fprintf(b, "  %s %.4f for the model trained on the whole split, at that cost on %d training prompts\n", op.Rule, op.Param, op.MatchPrompts)
 	}
 	met := "meets"
 	if !op.TestMeetsGoal {

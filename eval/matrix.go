@@ -29,6 +29,12 @@ type PrepareOptions struct {
 	TrainPredictor interface {
 		Probabilities(it *datasets.Item) []float64
 	}
+	// MatchOn, when set, marks the training prompts an operating point
+	// chosen out of fold is carried over to the final model on
+	// (Matrix.MatchRows): those it predicts as it predicts new prompts,
+	// its calibration slice (CalibrationItems). Nil: every training
+	// prompt.
+	MatchOn func(it *datasets.Item) bool
 	// Progress, when set, is told how many items are prepared so far.
 	Progress func(done, total int)
 }
@@ -64,6 +70,9 @@ type Matrix struct {
 	// from models not trained on them (PrepareOptions.TrainPredictor),
 	// NaN on test rows; nil without a TrainPredictor.
 	OutOfFold []float64
+	// MatchRows are the training rows PrepareOptions.MatchOn marked; nil
+	// means every training row.
+	MatchRows []int32
 }
 
 // progressEvery is how many items pass between progress reports.
@@ -154,6 +163,9 @@ func Prepare(items []datasets.Item, opts PrepareOptions) (*Matrix, error) {
 		}
 		if train {
 			mx.Train = append(mx.Train, row)
+			if opts.MatchOn != nil && opts.MatchOn(it) {
+				mx.MatchRows = append(mx.MatchRows, row)
+			}
 		} else {
 			mx.Test = append(mx.Test, row)
 		}

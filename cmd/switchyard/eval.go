@@ -40,13 +40,17 @@ type evalParams struct {
 	LocalTopics  bool     `json:"local_topics,omitempty"`
 	TrainDataset string   `json:"train_dataset,omitempty"`
 	TrainSources []string `json:"train_sources,omitempty"`
-	Audit        bool     `json:"audit,omitempty"`
+	// TrainAllSources trains the local model on every source's training
+	// split, not only --source's.
+	TrainAllSources bool `json:"train_all_sources,omitempty"`
+	Audit           bool `json:"audit,omitempty"`
 	// The quality goal the local policy's point is chosen for.
 	KeepQuality float64 `json:"keep_quality,omitempty"`
 	Baseline    string  `json:"baseline,omitempty"`
 	Z           float64 `json:"z,omitempty"`
 	Folds       int     `json:"folds,omitempty"`
 	KeepParam   bool    `json:"keep_param,omitempty"`
+	MatchCostOn string  `json:"match_cost_on,omitempty"`
 	// The cascade classifier's options.
 	LocalThreshold  float64 `json:"local_threshold,omitempty"`
 	LocalMinSamples int     `json:"local_min_samples,omitempty"`
@@ -100,10 +104,12 @@ func parseEvalFlags(args []string, stderr io.Writer) (evalParams, evalOutput, er
 	fs.BoolVar(&p.LocalTopics, "local-topics", true, "local classifier: train topic heads on the items' sources (known at training time only)")
 	fs.StringVar(&p.TrainDataset, "train-dataset", "", "local classifier: train on this dataset (all of it but prompts that are scored) instead of the training split")
 	fs.Var(&trainSources, "train-source", "local classifier: train only on items whose source starts with this prefix, repeatable")
+	fs.BoolVar(&p.TrainAllSources, "train-all-sources", false, "with --source and --classifier local or cascade: train the local model on the training split of every source of the dataset, not only --source's (each source a topic, as ever); only --source's test split is scored")
 	fs.Float64Var(&p.KeepQuality, "keep-quality", 0, "with --classifier local: choose the local policy's point on the training split (out-of-fold predictions) to keep this share of --baseline's quality at the least cost, and report the test split at that point as the learned policy; the rule is gap unless --local-rule says otherwise")
 	fs.StringVar(&p.Baseline, "baseline", "", "with --keep-quality: the baseline model (default: the strongest on the training split)")
 	fs.Float64Var(&p.Z, "z", learner.DefaultZ, "with --keep-quality: the one-sided confidence multiplier on the standard error of the paired quality difference")
 	fs.BoolVar(&p.KeepParam, "keep-param", false, "with --keep-quality: route the final model at the parameter chosen out of fold as it is, instead of at the one that routes the training prompts at the chosen cost")
+	fs.StringVar(&p.MatchCostOn, "match-cost-on", matchOnTraining, "with --keep-quality: the training prompts the final model is matched to the chosen point's cost on: training (all of them) or calibration (the final model's calibration slice, a tenth of them, which its weights never fitted, so that it predicts them as it predicts new prompts)")
 	fs.IntVar(&p.Folds, "folds", 5, "with --keep-quality: cross-fitting folds of the local model over the training split")
 	fs.BoolVar(&p.Audit, "audit", false, "with --classifier local: report its calibration, agreement with the heuristic and the labels, and how it tracks label.difficulty; accepts a dataset without outcomes")
 	fs.Float64Var(&p.LocalThreshold, "local-threshold", classify.DefaultLocalThreshold, "cascade: the confidence a local answer needs to be used without the LLM; in (0, 1] it is also the bucket rule's target, as in the service (classifier.local.threshold); 0 never asks the LLM, above 1 always does (and --local-target is the bucket target)")

@@ -15,6 +15,10 @@ import (
 type evalSplit struct {
 	train, test []*datasets.Item
 	outcomes    bool // some item has outcomes
+	// wide is the training split of every source of the dataset, before
+	// --source filtered it: the local model's pool with
+	// --train-all-sources, nil without.
+	wide []*datasets.Item
 }
 
 func splitItems(items []datasets.Item, p evalParams) evalSplit {
@@ -56,16 +60,24 @@ type localSetup struct {
 	dropped    int // training prompts dropped because a scored prompt is the same
 	kept       []*datasets.Item
 	order      []string
+	train      eval.LocalTrainOptions // what the model was trained with
 	// outOfFold predicts the training prompts by cross-fitting, with
 	// --keep-quality only.
 	outOfFold *eval.FoldPredictor
+	// matchOn holds the ids of the model's calibration slice, with
+	// --match-cost-on calibration only.
+	matchOn map[string]bool
 }
 
-// trainLocal trains the local model on the training split (or on
-// --train-dataset), leaving out every prompt that is also scored, so
-// that a duplicated prompt never lands on both sides.
+// trainLocal trains the local model on the training split (of every
+// source with --train-all-sources, or on --train-dataset), leaving out
+// every prompt that is also scored, so that a duplicated prompt never
+// lands on both sides.
 func trainLocal(ctx context.Context, p evalParams, s evalSplit, prices router.Catalog, analyzer eval.Analyzer) (*localSetup, error) {
 	pool := s.train
+	if s.wide != nil {
+		pool = s.wide
+	}
 	setup := &localSetup{}
 	if p.TrainDataset != "" {
 		items, err := datasets.Load(p.TrainDataset)
@@ -87,7 +99,8 @@ func trainLocal(ctx context.Context, p evalParams, s evalSplit, prices router.Ca
 	if err != nil {
 		return nil, err
 	}
-	model, err := eval.TrainLocal(ctx, kept, order, eval.LocalTrainOptions{Topics: p.LocalTopics, Seed: p.Seed})
+	setup.train = eval.LocalTrainOptions{Topics: p.LocalTopics, Seed: p.Seed}
+	model, err := eval.TrainLocal(ctx, kept, order, setup.train)
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +122,8 @@ func checkLocalFlags(p evalParams) error {
 		return usageError{"eval: --audit needs --classifier local"}
 	case !trained && (p.TrainDataset != "" || len(p.TrainSources) > 0):
 		return usageError{"eval: --train-dataset and --train-source need --classifier local or cascade"}
+	case p.TrainAllSources && (!trained || p.Source == "" || p.TrainDataset != ""):
+		return usageError{"eval: --train-all-sources needs --source, --classifier local or cascade, and no --train-dataset"}
 	case p.LLM != "label" && p.LLM != "heuristic":
 		return usageError{fmt.Sprintf("eval: --llm %q: want label or heuristic", p.LLM)}
 	case p.LocalMinSamples < 1:
@@ -133,9 +148,20 @@ func checkLocalFlags(p evalParams) error {
 		return usageError{"eval: --z must be a positive number"}
 	case p.Folds < 2:
 		return usageError{"eval: --folds must be at least 2"}
+	case p.MatchCostOn != matchOnTraining && p.MatchCostOn != matchOnCalibration:
+		return usageError{fmt.Sprintf("eval: --match-cost-on %q: want %s or %s", p.MatchCostOn, matchOnTraining, matchOnCalibration)}
+	case p.MatchCostOn == matchOnCalibration && p.KeepParam:
+		return usageError{"eval: --match-cost-on calibration matches a cost, which --keep-param does not: drop one"}
 	}
 	return nil
 }
+
+// The --match-cost-on values: which training prompts the final local
+// model is matched to the chosen point's cost on.
+const (
+	matchOnTraining    = "training"
+	matchOnCalibration = "calibration"
+)
 
 // localParam is the local policy's setting for its rule.
 func localParam(p evalParams) float64 {

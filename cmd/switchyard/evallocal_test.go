@@ -220,6 +220,10 @@ func TestEvalLocalFlagErrors(t *testing.T) {
 		{"baseline needs keep quality", evalArgs("--classifier", "local", "--baseline", "big", "--no-store"), "--baseline needs --keep-quality"},
 		{"keep quality on the training split", evalArgs("--classifier", "local", "--keep-quality", "0.9", "--train-dataset", "x", "--no-store"), "drop --train-dataset"},
 		{"folds", evalArgs("--classifier", "local", "--keep-quality", "0.9", "--folds", "1", "--no-store"), "--folds"},
+		{"match cost on", evalArgs("--classifier", "local", "--keep-quality", "0.9", "--match-cost-on", "test", "--no-store"), "--match-cost-on"},
+		{"match cost on and keep param", evalArgs("--classifier", "local", "--keep-quality", "0.9", "--match-cost-on", "calibration", "--keep-param", "--no-store"), "drop one"},
+		{"all sources need a source", evalArgs("--classifier", "local", "--train-all-sources", "--no-store"), "--train-all-sources needs"},
+		{"all sources need local", evalArgs("--source", "tok", "--train-all-sources", "--no-store"), "--train-all-sources needs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,14 +235,13 @@ func TestEvalLocalFlagErrors(t *testing.T) {
 	}
 }
 
-func TestEvalKeepQuality(t *testing.T) {
-	data := writeTokenDataset(t, 3000)
-	// --keep-param: here the final model is far surer on its own
-	// training prompts than on new ones, so matching the chosen cost on
-	// them (the default) routes new prompts too cheaply; see
-	// BENCHMARKS.md.
+// testKeepQuality runs eval --keep-quality 0.95 with flag on data and
+// checks the chosen point: the goal kept on test at under half the cost,
+// the final model matched on matchedAtLeast to matchedAtMost prompts.
+func testKeepQuality(t *testing.T, data, flag string, matchedAtLeast, matchedAtMost int) {
+	t.Helper()
 	out, stderr, err := runEval(t, nil, []string{"eval", "--prices", "testdata/eval/prices.json", "--json", "--no-store",
-		"--dataset", data, "--classifier", "local", "--keep-quality", "0.95", "--keep-param"})
+		"--dataset", data, "--classifier", "local", "--keep-quality", "0.95", flag})
 	if err != nil {
 		t.Fatalf("eval: %v\n%s", err, stderr)
 	}
@@ -253,6 +256,7 @@ func TestEvalKeepQuality(t *testing.T) {
 			PredictedCostShare    float64  `json:"predicted_cost_share"`
 			Margin                float64  `json:"margin"`
 			Samples               int      `json:"samples"`
+			MatchPrompts          int      `json:"match_prompts"`
 			TestQualityShare      float64  `json:"test_quality_share"`
 			TestCostShare         float64  `json:"test_cost_share"`
 			TestMeetsGoal         bool     `json:"test_meets_goal"`
@@ -282,11 +286,37 @@ func TestEvalKeepQuality(t *testing.T) {
 	if !op.TestMeetsGoal || op.TestQualityShare < 0.95 || op.TestCostShare > 0.5 || op.BestTestCostShare == nil {
 		t.Errorf("test quality %.3f, cost %.3f: want >= 0.95 at <= 0.5 (point %+v)", op.TestQualityShare, op.TestCostShare, op)
 	}
+	if op.MatchPrompts < matchedAtLeast || op.MatchPrompts > matchedAtMost {
+		t.Errorf("matched on %d training prompts, want %d to %d", op.MatchPrompts, matchedAtLeast, matchedAtMost)
+	}
 	// The learned policy's figures are the chosen point's.
 	for _, p := range res.Policies {
 		if p.Name == "learned" && (math.Abs(p.QualityVsStrongest-op.TestQualityShare) > 1e-9 || math.Abs(1-p.SavingsVsStrongest-op.TestCostShare) > 1e-9) {
 			t.Errorf("learned %+v is not the chosen point's test figures %+v", p, op)
 		}
+	}
+
+}
+
+func TestEvalKeepQuality(t *testing.T) {
+	data := writeTokenDataset(t, 3000)
+	// Here the final model is far surer on its own training prompts than
+	// on new ones, so matching the chosen cost on every training prompt
+	// (--match-cost-on training, the default) routes new prompts too
+	// cheaply; --keep-param and matching on the calibration slice, which
+	// the model predicts as new prompts, both keep the goal. See
+	// BENCHMARKS.md.
+	for _, mode := range []struct {
+		flag           string
+		matchedAtLeast int // training prompts matched on, at least
+		matchedAtMost  int
+	}{
+		{"--keep-param", 0, 0},
+		{"--match-cost-on=calibration", 100, 200}, // a tenth of ~1,500
+	} {
+		t.Run(mode.flag, func(t *testing.T) {
+			testKeepQuality(t, data, mode.flag, mode.matchedAtLeast, mode.matchedAtMost)
+		})
 	}
 
 	// A goal no point keeps: learned keeps the baseline.
@@ -297,5 +327,38 @@ func TestEvalKeepQuality(t *testing.T) {
 	}
 	if q["learned"] != q["always:big"] || q["learned"] == q["always:small"] {
 		t.Errorf("unmet goal: learned quality %v; want always:big's %v", q["learned"], q["always:big"])
+	}
+}
+
+func TestEvalTrainAllSources(t *testing.T) {
+	// Half the token dataset's prompts come from another source: with
+	// --source tok the local model trains on tok's training split, with
+	// --train-all-sources on both sources' training splits; either way
+	// only tok's test split is scored.
+	raw, err := os.ReadFile(writeTokenDataset(t, 2000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	for i := range lines {
+		if i%2 == 1 {
+			lines[i] = strings.Replace(lines[i], `"source": "tok"`, `"source": "other"`, 1)
+		}
+	}
+	data := filepath.Join(t.TempDir(), "two.jsonl")
+	if err := os.WriteFile(data, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--dataset", data, "--source", "tok", "--classifier", "local", "--local-rule", "gap"}
+	own := runEvalJSON(t, args...)
+	all := runEvalJSON(t, append(args, "--train-all-sources")...)
+	if own.Local == nil || all.Local == nil {
+		t.Fatal("no local result")
+	}
+	if own.NTest != all.NTest || own.NTest < 400 || own.NTest > 600 {
+		t.Errorf("scored %d and %d prompts; want tok's test split, about 500, both times", own.NTest, all.NTest)
+	}
+	if got, want := all.Local.TrainPrompts, 2*own.Local.TrainPrompts; got < want*9/10 || got > want*11/10 {
+		t.Errorf("trained on %d prompts with --train-all-sources, %d without; want about twice", got, own.Local.TrainPrompts)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/switchyard/switchyard/datasets"
@@ -76,6 +77,13 @@ func buildEval(ctx context.Context, p evalParams, getenv func(string) string, st
 	if err != nil {
 		return nil, fmt.Errorf("load dataset: %w", err)
 	}
+	// --train-all-sources trains on the training split of every source;
+	// the filter below reuses items' array, so that split is taken from
+	// a copy.
+	var wide []*datasets.Item
+	if p.TrainAllSources {
+		wide = splitItems(slices.Clone(items), p).train
+	}
 	if p.Source != "" {
 		kept := items[:0]
 		for _, it := range items {
@@ -91,6 +99,7 @@ func buildEval(ctx context.Context, p evalParams, getenv func(string) string, st
 	e.items = items
 
 	e.split = splitItems(items, p)
+	e.split.wide = wide
 	if !e.split.outcomes && !p.Audit {
 		return nil, fmt.Errorf("dataset %s has no outcomes: only --audit (with --classifier local, trained from --train-dataset) can use it", p.Dataset)
 	}
@@ -102,10 +111,20 @@ func buildEval(ctx context.Context, p evalParams, getenv func(string) string, st
 		if p.KeepQuality > 0 {
 			e.local.outOfFold, err = eval.CrossFit(ctx, e.local.kept, e.local.order, eval.CrossFitOptions{
 				Folds: p.Folds, Seed: p.Seed, Target: p.LocalTarget, Analyzer: e.analyzer,
-				Train: eval.LocalTrainOptions{Topics: p.LocalTopics, Seed: p.Seed},
+				Train: e.local.train,
 			})
 			if err != nil {
 				return nil, err
+			}
+			if p.MatchCostOn == matchOnCalibration {
+				calib, err := eval.CalibrationItems(e.local.kept, e.local.order, e.local.train)
+				if err != nil {
+					return nil, err
+				}
+				e.local.matchOn = map[string]bool{}
+				for _, it := range calib {
+					e.local.matchOn[it.ID] = true
+				}
 			}
 		}
 		e.classifier = e.local.classifier
@@ -142,6 +161,9 @@ func (e *evalSetup) run(bar *progressBar) (*eval.Result, error) {
 		}
 		if local != nil && local.outOfFold != nil {
 			prep.TrainPredictor = local.outOfFold
+		}
+		if local != nil && local.matchOn != nil {
+			prep.MatchOn = func(it *datasets.Item) bool { return local.matchOn[it.ID] }
 		}
 		mx, err = eval.Prepare(e.items, prep)
 		if err != nil {

@@ -28,6 +28,10 @@ import (
 //
 // SWITCHYARD_CV_DATA picks datasets (mmlu, gsm8k, llmrouter; default
 // all), SWITCHYARD_CV_VARIANTS the variants by name (default all).
+// SWITCHYARD_CV_WIDE=1 adds the training split of the file's other
+// sources (for gsm8k: RouteLLM's MMLU and MT-Bench) to every fold's
+// training set, their source a topic as ever; only the data set's own
+// prompts are held out and scored (eval's --train-all-sources).
 func TestCrossValidatedHeads(t *testing.T) {
 	dir := os.Getenv("SWITCHYARD_SHARED_DATASETS")
 	if dir == "" {
@@ -62,11 +66,13 @@ func TestCrossValidatedHeads(t *testing.T) {
 			t.Fatal(err)
 		}
 		fixed := datasets.FixedSplit(items)
-		var train []*datasets.Item
+		wide := os.Getenv("SWITCHYARD_CV_WIDE") != ""
+		var train, extra []*datasets.Item
 		seen := map[string]bool{}
 		for i := range items {
 			it := &items[i]
-			if !strings.HasPrefix(it.Source, set.source) || len(it.Outcomes) == 0 ||
+			own := strings.HasPrefix(it.Source, set.source)
+			if !own && !wide || len(it.Outcomes) == 0 ||
 				datasets.SplitOf(it, fixed, 0.5, seed) != datasets.SplitTrain {
 				continue
 			}
@@ -75,13 +81,17 @@ func TestCrossValidatedHeads(t *testing.T) {
 				continue
 			}
 			seen[k] = true
-			train = append(train, it)
+			if own {
+				train = append(train, it)
+			} else {
+				extra = append(extra, it)
+			}
 		}
 		models := set.models
 		if models == nil {
 			models = datasets.Models(items)
 		}
-		t.Logf("== %s seed %d: %d training prompts, %d models", set.name, seed, len(train), len(models))
+		t.Logf("== %s seed %d: %d training prompts (+%d of other sources), %d models", set.name, seed, len(train), len(extra), len(models))
 		// With SWITCHYARD_CV_LOGGED set, each training prompt keeps one
 		// model's outcome, drawn uniformly: the view the service logs
 		// (one answer a prompt), scored against every outcome.
@@ -91,8 +101,11 @@ func TestCrossValidatedHeads(t *testing.T) {
 				continue
 			}
 			start := time.Now()
-			pred := crossPredict(t, train, models, v, logged)
+			pred := crossPredict(t, train, extra, models, v, logged)
 			name := set.name + " " + v.name
+			if wide {
+				name += " (wide)"
+			}
 			if logged {
 				name += " (logged)"
 			}
@@ -153,15 +166,16 @@ func cmpFloat(a, b float64) int {
 }
 
 // crossPredict returns out-of-fold predictions, pred[i*len(models)+k],
-// from 5 folds by normalised prompt.
-func crossPredict(t *testing.T, items []*datasets.Item, models []string, v cvVariant, logged bool) []float64 {
+// from 5 folds of items by normalised prompt; every fold's model also
+// trains on extra, which is never predicted.
+func crossPredict(t *testing.T, items, extra []*datasets.Item, models []string, v cvVariant, logged bool) []float64 {
 	fold := cvFold
 	K := len(models)
 	pred := make([]float64, len(items)*K)
 	for f := range cvFolds {
 		var ex []Example
-		for _, it := range items {
-			if fold(it) == f {
+		for j, it := range slices.Concat(items, extra) {
+			if j < len(items) && fold(it) == f {
 				continue
 			}
 			e := Example{Prompt: router.NormalizePrompt(it.Prompt), Scores: map[string]float64{}, Topic: it.Source}
@@ -325,5 +339,109 @@ func TestTrainingSizeDiagnostic(t *testing.T) {
 			pred = append(pred, m.Predict(router.NormalizePrompt(it.Prompt), nil)[:2]...)
 		}
 		reportCV(t, "mmlu test, trained on "+strconv.Itoa(len(exs)), test, models, pred, 0)
+	}
+}
+
+// TestCostMatchTransfer checks, on MMLU's training split only, how a
+// routing threshold set on a model's own training prompts carries over
+// to prompts it never saw, which is what eval's --match-cost-on chooses
+// between: each fold's model (trained on the other four) sets the gap
+// threshold that sends a share s of prompts to GPT-4 on (a) every prompt
+// it trained on, as learner.MatchCost does by default, and (b) only its
+// calibration slice (CalibrationSlice), and the share it then sends on
+// the held-out fold is reported, as its mean over folds:
+//
+//	SWITCHYARD_SHARED_DATASETS=$PWD/../shared/datasets SWITCHYARD_REPORT_SEED=1 \
+//	  go test ./internal/textmodel -run TestCostMatchTransfer -v -timeout 30m
+func TestCostMatchTransfer(t *testing.T) {
+	dir := os.Getenv("SWITCHYARD_SHARED_DATASETS")
+	if dir == "" {
+		t.Skip("SWITCHYARD_SHARED_DATASETS not set")
+	}
+	seed := uint64(1)
+	if s := os.Getenv("SWITCHYARD_REPORT_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SWITCHYARD_REPORT_SEED: %v", err)
+		}
+		seed = n
+	}
+	items, err := datasets.Load(filepath.Join(dir, "routellm.jsonl.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := []string{mixtral, gpt4}
+	var train []*datasets.Item
+	seen := map[string]bool{}
+	for i := range items {
+		it := &items[i]
+		k := router.NormalizePrompt(it.Prompt)
+		if !strings.HasPrefix(it.Source, "mmlu/") || len(it.Outcomes) < 2 || seen[k] ||
+			datasets.SplitOf(it, false, 0.5, seed) != datasets.SplitTrain {
+			continue
+		}
+		seen[k] = true
+		train = append(train, it)
+	}
+	shares := []float64{0.4, 0.5, 0.6, 0.7}
+	// threshold returns the gap above which a share s of gaps lies.
+	threshold := func(gaps []float64, s float64) float64 {
+		g := slices.Clone(gaps)
+		slices.Sort(g)
+		return g[min(len(g)-1, int(math.Round((1-s)*float64(len(g)))))]
+	}
+	above := func(gaps []float64, th float64) float64 {
+		var n float64
+		for _, g := range gaps {
+			if g > th {
+				n++
+			}
+		}
+		return n / float64(len(gaps))
+	}
+	opts := Options{Models: models, Seed: seed, TopicMin: 20}
+	sumIn, sumCal := make([]float64, len(shares)), make([]float64, len(shares))
+	for f := range cvFolds {
+		var ex []Example
+		var held []*datasets.Item
+		for _, it := range train {
+			if cvFold(it) == f {
+				held = append(held, it)
+				continue
+			}
+			ex = append(ex, Example{Prompt: router.NormalizePrompt(it.Prompt), Topic: it.Source,
+				Scores: map[string]float64{mixtral: it.Outcomes[mixtral].Score, gpt4: it.Outcomes[gpt4].Score}})
+		}
+		m, err := Train(context.Background(), ex, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calib, err := CalibrationSlice(len(ex), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gap := func(prompt string) float64 {
+			p := m.Predict(prompt, nil)
+			return p[m.Head(KindModel, gpt4)] - p[m.Head(KindModel, mixtral)]
+		}
+		in := make([]float64, len(ex))
+		for i, e := range ex {
+			in[i] = gap(e.Prompt)
+		}
+		var cal, out []float64
+		for _, i := range calib {
+			cal = append(cal, in[i])
+		}
+		for _, it := range held {
+			out = append(out, gap(router.NormalizePrompt(it.Prompt)))
+		}
+		for k, s := range shares {
+			sumIn[k] += above(out, threshold(in, s)) / cvFolds
+			sumCal[k] += above(out, threshold(cal, s)) / cvFolds
+		}
+		t.Logf("fold %d: %d trained on (%d in the calibration slice), %d held out", f, len(ex), len(cal), len(out))
+	}
+	for k, s := range shares {
+		t.Logf("share %.2f set on: all trained prompts -> %.3f held out; calibration slice -> %.3f held out", s, sumIn[k], sumCal[k])
 	}
 }

@@ -156,15 +156,7 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		return nil, err
 	}
 
-	// Shuffle once to split off the calibration slice.
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
-	order := rng.Perm(len(examples))
-	nHold := int(math.Round(opts.Holdout * float64(len(examples))))
-	if nHold < MinCalibration {
-		nHold = 0
-	}
-	hold, fit := order[:nHold], order[nHold:]
-	slices.Sort(fit) // epochs shuffle from a canonical order
+	hold, fit := calibrationSplit(len(examples), opts)
 
 	vecs, err := extractAll(ctx, examples, opts.Features, opts.Workers)
 	if err != nil {
@@ -225,6 +217,40 @@ func Train(ctx context.Context, examples []Example, opts Options) (*Model, error
 		m.fitIsotonic(hold, vecs, labels)
 	}
 	return m, nil
+}
+
+// calibrationSplit shuffles n examples' indices once and splits off the
+// calibration slice (hold) from the examples the heads fit; fit is
+// sorted, so that epochs shuffle from a canonical order. opts has its
+// defaults.
+func calibrationSplit(n int, opts Options) (hold, fit []int) {
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
+	order := rng.Perm(n)
+	nHold := int(math.Round(opts.Holdout * float64(n)))
+	if nHold < MinCalibration {
+		nHold = 0
+	}
+	hold, fit = order[:nHold], order[nHold:]
+	slices.Sort(fit)
+	return hold, fit
+}
+
+// CalibrationSlice returns the indices, ascending, of the n examples
+// that Train with opts holds out of the heads' fit to calibrate them
+// (Options.Holdout), none when the slice would be under MinCalibration.
+// Only the heads' calibration, a few parameters each, saw those examples,
+// so the trained model's predictions for them are distributed as for new
+// prompts: what a decision tuned on the training data, such as the share
+// of prompts a threshold routes, can be measured on without the
+// overconfidence of predictions on the prompts the weights fitted.
+func CalibrationSlice(n int, opts Options) ([]int, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	hold, _ := calibrationSplit(n, opts)
+	hold = slices.Clone(hold)
+	slices.Sort(hold)
+	return hold, nil
 }
 
 // headsOf lists the model heads, then the category heads.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -200,5 +201,53 @@ func TestTrainSmallDataUncalibrated(t *testing.T) {
 		if h.PlattA != 1 || h.PlattB != 0 {
 			t.Errorf("head %s: Platt (%g, %g), want (1, 0)", h.Name, h.PlattA, h.PlattB)
 		}
+	}
+}
+
+func TestCalibrationSlice(t *testing.T) {
+	tests := []struct {
+		name    string
+		n       int
+		holdout float64
+		want    int
+	}{
+		{"default tenth", 1000, 0, 100},
+		{"a fifth", 1000, 0.2, 200},
+		{"under MinCalibration", 400, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options{Seed: 3, Holdout: tt.holdout}
+			got, err := CalibrationSlice(tt.n, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tt.want {
+				t.Fatalf("%d indices, want %d", len(got), tt.want)
+			}
+			if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+				t.Errorf("indices %v: want ascending and distinct", got)
+			}
+			// What Train holds out: the same split, fit its complement.
+			if err := opts.defaults(); err != nil {
+				t.Fatal(err)
+			}
+			hold, fit := calibrationSplit(tt.n, opts)
+			if len(hold)+len(fit) != tt.n {
+				t.Errorf("hold %d + fit %d, want %d", len(hold), len(fit), tt.n)
+			}
+			for _, i := range fit {
+				if _, ok := slices.BinarySearch(got, i); ok {
+					t.Fatalf("example %d is both fitted and in the calibration slice", i)
+				}
+			}
+			other, _ := CalibrationSlice(tt.n, Options{Seed: 4, Holdout: tt.holdout})
+			if tt.want > 0 && slices.Equal(got, other) {
+				t.Errorf("seeds 3 and 4 give the same slice")
+			}
+		})
+	}
+	if _, err := CalibrationSlice(10, Options{Holdout: 1}); err == nil {
+		t.Error("holdout 1: want an error")
 	}
 }
