@@ -155,7 +155,11 @@ func writePointText(b *strings.Builder, op *OperatingPointResult) {
 	} else {
 		fmt.Fprintf(b, "  %s %.4f out of fold: predicted quality %.1f%% (margin %.1f%%), cost %.1f%% of %s, on %d training prompts\n",
 			op.Rule, op.FoldParam, 100*op.PredictedQualityShare, 100*op.Margin, 100*op.PredictedCostShare, op.Baseline, op.Samples)
-		fmt.Fprintf(b, "  %s %.4f for the model trained on the whole split, at that cost on %d training prompts\n", op.Rule, op.Param, op.MatchPrompts)
+		if op.MatchPrompts > 0 {
+			fmt.Fprintf(b, "  %s %.4f for the model trained on the whole split, at that cost on %d training prompts\n", op.Rule, op.Param, op.MatchPrompts)
+		} else {
+			fmt.Fprintf(b, "  %s %.4f for the model trained on the whole split, the out-of-fold parameter as it is\n", op.Rule, op.Param)
+		}
 	}
 	met := "meets"
 	if !op.TestMeetsGoal {
