@@ -38,7 +38,7 @@ func dayAxis(c *canvas, days []chartDay) {
 
 // spendChart stacks each day's spend by model, with the baseline model's
 // cost for the same requests as a line: the gap is the savings.
-func spendChart(d chartData, models []string, mc map[string]string) template.HTML {
+func spendChart(d chartData, models []string, mc map[string]swatch) template.HTML {
 	const id, title = "chart-spend", "Spend per day by model"
 	var total, baseline, peak router.Micros
 	for _, day := range d.Days {
@@ -55,12 +55,12 @@ func spendChart(d chartData, models []string, mc map[string]string) template.HTM
 	}
 	desc := fmt.Sprintf("Spend from %s to %s: %s, against %s had every request gone to %s; %s. Bars stack each day's spend by model; the dark line is the baseline's cost.",
 		d.From, d.To, usd(total), usd(baseline), d.Baseline, saved)
+	c := newCanvas(id, title, desc, 960, 250)
 	items := []legendItem{}
 	for _, m := range models {
-		items = append(items, legendItem{m, mc[m]})
+		items = append(items, legendItem{m, c.fill(mc[m])})
 	}
 	items = append(items, legendItem{"baseline: " + d.Baseline, "#222"})
-	c := newCanvas(id, title, desc, 960, 250)
 	lh := legendHeight(items, c.w, c.left, c.right)
 	c.h += lh
 	c.bottom += lh
@@ -72,7 +72,7 @@ func spendChart(d chartData, models []string, mc map[string]string) template.HTM
 	band := c.plotW() / float64(len(d.Days))
 	stacked := make([]float64, len(d.Days))
 	for _, m := range models {
-		c.series(m, mc[m], "kind", "spend")
+		c.seriesSwatch(m, mc[m], "kind", "spend")
 		for i, day := range d.Days {
 			v := day.SpendByModel[m]
 			if v <= 0 {
@@ -80,7 +80,7 @@ func spendChart(d chartData, models []string, mc map[string]string) template.HTM
 			}
 			y0 := stacked[i]
 			stacked[i] += v.USD()
-			c.rect(c.X(float64(i))+band*0.15, c.Y(stacked[i]), band*0.7, c.Y(y0)-c.Y(stacked[i]), mc[m],
+			c.rect(c.X(float64(i))+band*0.15, c.Y(stacked[i]), band*0.7, c.Y(y0)-c.Y(stacked[i]), c.fill(mc[m]),
 				fmt.Sprintf("%s on %s: %s", m, day.Date, usd(v)), "day", day.Date, "micros", fmt.Sprint(int64(v)))
 		}
 		c.end()
@@ -104,7 +104,7 @@ func spendChart(d chartData, models []string, mc map[string]string) template.HTM
 
 // shareChart stacks each day's requests by key to 100%: how traffic
 // moved between models (or buckets) as tables changed.
-func shareChart(id, title, kind string, d chartData, names []string, col map[string]string, of func(chartDay) map[string]int) template.HTML {
+func shareChart(id, title, kind string, d chartData, names []string, col map[string]swatch, of func(chartDay) map[string]int) template.HTML {
 	totals := make([]int, len(d.Days))
 	all := 0
 	for i, day := range d.Days {
@@ -116,11 +116,11 @@ func shareChart(id, title, kind string, d chartData, names []string, col map[str
 	if all == 0 {
 		return emptyChart(id, title, fmt.Sprintf("No requests from %s to %s.", d.From, d.To))
 	}
+	c := newCanvas(id, title, fmt.Sprintf("%s: each day's requests (%d in all from %s to %s) split by %s, as shares of the day; days without requests are blank.", title, all, d.From, d.To, kind), 520, 230)
 	items := []legendItem{}
 	for _, n := range names {
-		items = append(items, legendItem{n, col[n]})
+		items = append(items, legendItem{n, c.fill(col[n])})
 	}
-	c := newCanvas(id, title, fmt.Sprintf("%s: each day's requests (%d in all from %s to %s) split by %s, as shares of the day; days without requests are blank.", title, all, d.From, d.To, kind), 520, 230)
 	lh := legendHeight(items, c.w, c.left, c.right)
 	c.h += lh
 	c.bottom += lh
@@ -131,7 +131,7 @@ func shareChart(id, title, kind string, d chartData, names []string, col map[str
 	band := c.plotW() / float64(len(d.Days))
 	stacked := make([]float64, len(d.Days))
 	for _, n := range names {
-		c.series(n, col[n], "kind", kind)
+		c.seriesSwatch(n, col[n], "kind", kind)
 		for i, day := range d.Days {
 			v := of(day)[n]
 			if v == 0 || totals[i] == 0 {
@@ -140,7 +140,7 @@ func shareChart(id, title, kind string, d chartData, names []string, col map[str
 			share := float64(v) / float64(totals[i])
 			y0 := stacked[i]
 			stacked[i] += share
-			c.rect(c.X(float64(i))+band*0.15, c.Y(stacked[i]), band*0.7, c.Y(y0)-c.Y(stacked[i]), col[n],
+			c.rect(c.X(float64(i))+band*0.15, c.Y(stacked[i]), band*0.7, c.Y(y0)-c.Y(stacked[i]), c.fill(col[n]),
 				fmt.Sprintf("%s on %s: %d of %d requests (%.0f%%)", n, day.Date, v, totals[i], 100*share), "day", day.Date, "requests", fmt.Sprint(v))
 		}
 		c.end()

@@ -264,3 +264,45 @@ func TestNiceTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestManySeriesDistinguishable: with more buckets than the palette has
+// colours, every series of the share chart still has its own colour and
+// pattern pair (data-color, data-pattern), every patterned fill refers to
+// a pattern the chart defines, and the legend paints each the same way.
+func TestManySeriesDistinguishable(t *testing.T) {
+	const n = 25
+	day := chartDay{Date: "2026-11-27", RequestsByBucket: map[string]int{}}
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("bucket-%02d", i)
+		names = append(names, name)
+		day.RequestsByBucket[name] = i + 1
+	}
+	d := chartData{From: day.Date, To: day.Date, Days: []chartDay{day}}
+	svg := string(shareChart("chart-share-bucket", "Share of requests by bucket", "bucket", d, names, colors(names), func(c chartDay) map[string]int { return c.RequestsByBucket }))
+	if err := wellFormed(svg); err != nil {
+		t.Fatalf("chart is not well-formed: %v", err)
+	}
+	series := regexp.MustCompile(`data-series="([^"]+)" data-color="([^"]+)" data-kind="bucket" data-pattern="([^"]+)"`).FindAllStringSubmatch(svg, -1)
+	if len(series) != n {
+		t.Fatalf("%d series, want %d", len(series), n)
+	}
+	seen := map[string]string{}
+	for _, s := range series {
+		look := s[2] + " " + s[3]
+		if other, ok := seen[look]; ok {
+			t.Errorf("%s and %s both look %s", other, s[1], look)
+		}
+		seen[look] = s[1]
+	}
+	for _, ref := range regexp.MustCompile(`fill="url\(#([^)]+)\)"`).FindAllStringSubmatch(svg, -1) {
+		if !strings.Contains(svg, `<pattern id="`+ref[1]+`"`) {
+			t.Errorf("fill refers to #%s, which the chart does not define", ref[1])
+		}
+	}
+	// bucket-10 is the first past the palette: striped, in the first
+	// colour, in its bars and its legend swatch alike.
+	if got := strings.Count(svg, `fill="url(#chart-share-bucket-stripes-4e79a7)"`); got != 2 {
+		t.Errorf("bucket-10's striped fill is used %d times, want its bar and its legend swatch", got)
+	}
+}

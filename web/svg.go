@@ -3,7 +3,9 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -27,6 +29,8 @@ type canvas struct {
 	w, h                     float64
 	left, right, top, bottom float64
 	x0, x1, y0, y1           float64
+	// defs are the fill patterns used, by id (fill).
+	defs map[string]string
 }
 
 // esc escapes s for SVG text and attribute values (quotes included).
@@ -224,6 +228,13 @@ func (c *canvas) html() template.HTML {
 		class, esc(c.id), num(c.w), num(c.h), esc(c.id), esc(c.id))
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(c.id), esc(c.title), esc(c.id), esc(c.desc))
 	fmt.Fprintf(&b, `<text x="8" y="18" class="chart-title">%s</text>`, esc(c.title))
+	if len(c.defs) > 0 {
+		b.WriteString(`<defs>`)
+		for _, id := range slices.Sorted(maps.Keys(c.defs)) {
+			b.WriteString(c.defs[id])
+		}
+		b.WriteString(`</defs>`)
+	}
 	b.WriteString(c.b.String())
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // every value written went through esc
@@ -276,17 +287,67 @@ func (c *canvas) evenTicksY(n int) []float64 {
 	return out
 }
 
+// palette is Tableau's ten colours: distinct, readable on white, told
+// apart by most colour-blind readers in adjacent pairs.
+var palette = [...]string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
+
+// patterns are drawn over the palette's colours once they run out: the
+// first ten series are solid, the next ten striped, then dotted, then
+// cross-hatched, so forty series read apart before any repeats.
+var patterns = [...]string{"", "stripes", "dots", "crosshatch"}
+
+// swatch is how one series is told apart: a colour and, past the
+// palette's ten, a pattern of white over it.
+type swatch struct {
+	Color   string
+	Pattern string // one of patterns; "" is solid
+}
+
 // colors gives each name (in the order given, sorted by the caller) a
-// colour of Tableau's ten (distinct, readable on white, told apart by
-// most colour-blind readers in adjacent pairs), the same on every chart
-// of a page.
-func colors(names []string) map[string]string {
-	palette := [...]string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
-	out := make(map[string]string, len(names))
+// swatch, the same on every chart of a page.
+func colors(names []string) map[string]swatch {
+	out := make(map[string]swatch, len(names))
 	for i, n := range names {
-		out[n] = palette[i%len(palette)]
+		out[n] = swatch{Color: palette[i%len(palette)], Pattern: patterns[(i/len(palette))%len(patterns)]}
 	}
 	return out
+}
+
+// fill is the SVG fill that paints s on c: its colour, or a reference
+// to a pattern defined once in the chart (ids are prefixed with the
+// chart's, since every chart of the page shares one document).
+func (c *canvas) fill(s swatch) string {
+	if s.Pattern == "" {
+		return s.Color
+	}
+	id := c.id + "-" + s.Pattern + "-" + strings.TrimPrefix(s.Color, "#")
+	if c.defs == nil {
+		c.defs = map[string]string{}
+	}
+	if _, ok := c.defs[id]; !ok {
+		var marks string
+		switch s.Pattern {
+		case "stripes":
+			marks = `<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2.5"/>`
+		case "dots":
+			marks = `<circle cx="3" cy="3" r="1.5" fill="#fff"/>`
+		default: // crosshatch
+			marks = `<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="1.5"/><line x1="0" y1="3" x2="6" y2="3" stroke="#fff" stroke-width="1.5"/>`
+		}
+		rotate := ""
+		if s.Pattern != "dots" {
+			rotate = ` patternTransform="rotate(45)"`
+		}
+		c.defs[id] = fmt.Sprintf(`<pattern id="%s" width="6" height="6" patternUnits="userSpaceOnUse"%s><rect width="6" height="6" fill="%s"/>%s</pattern>`,
+			esc(id), rotate, esc(s.Color), marks)
+	}
+	return "url(#" + id + ")"
+}
+
+// seriesSwatch opens a series group painted with s: its colour and
+// pattern are data attributes too, so a test can tell series apart.
+func (c *canvas) seriesSwatch(name string, s swatch, kv ...string) {
+	c.series(name, s.Color, append(kv, "pattern", orNone(s.Pattern, "solid"))...)
 }
 
 // tickUSD labels a dollar axis with three significant figures, not the
