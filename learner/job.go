@@ -206,6 +206,9 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("learn: fit: %w", err)
 	}
+	if err := stopped(ctx); err != nil {
+		return rep, err
+	}
 	if o.Models != nil {
 		if err := table.Validate(o.Models); err != nil {
 			return rep, fmt.Errorf("learn: fitted table: %w", err)
@@ -357,6 +360,9 @@ func heldBackWhy(v Verdict, names []string) string {
 // version in the log ("version", "per-prompt policy").
 func (j *Job) write(ctx context.Context, rep Report, active, cand router.Version, promote bool, what string) (Report, error) {
 	o := j.opts
+	if err := stopped(ctx); err != nil {
+		return rep, err
+	}
 	stored, err := o.Versions.CreateVersion(ctx, cand)
 	if err != nil {
 		return rep, fmt.Errorf("learn: %w", err)
@@ -367,6 +373,10 @@ func (j *Job) write(ctx context.Context, rep Report, active, cand router.Version
 	if !promote {
 		o.Logger.Info("learner kept a candidate "+what, "version", stored.ID, "active", active.ID, "reason", rep.Reason)
 		return rep, nil
+	}
+	if err := stopped(ctx); err != nil {
+		rep.Status = RunKept
+		return rep, fmt.Errorf("learn: candidate v%d written, not promoted: %w", stored.ID, err)
 	}
 	if err := o.Versions.PromoteOver(ctx, stored.ID, active.ID); err != nil {
 		rep.Status = RunKept
@@ -379,6 +389,18 @@ func (j *Job) write(ctx context.Context, rep Report, active, cand router.Version
 		o.OnPromote(stored)
 	}
 	return rep, nil
+}
+
+// stopped is the error of a run whose context has ended (serve's
+// SIGTERM cancels it, or its timeout passed): the run stops before its
+// next step rather than gate or write for nobody, and never begins a
+// write. A version it wrote before is whole (one transaction each), so
+// a run stopped part-way leaves a candidate at most, never half of one.
+func stopped(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return fmt.Errorf("learn: stopped: %w", context.Cause(ctx))
 }
 
 // keptAlready finds a learner candidate of the active version with the

@@ -24,6 +24,15 @@ type memStore struct {
 	// beforePromote, if set, runs at the start of PromoteOver (another
 	// actor changing the versions meanwhile).
 	beforePromote func()
+	// onCall, if set, runs at the start of Observations, CreateVersion
+	// and PromoteOver with the method's name.
+	onCall func(method string)
+}
+
+func (m *memStore) called(method string) {
+	if m.onCall != nil {
+		m.onCall(method)
+	}
 }
 
 func newMemStore(t router.Table) *memStore {
@@ -37,6 +46,7 @@ func (m *memStore) err(name string) error {
 }
 
 func (m *memStore) Observations(_ context.Context, from, to time.Time) ([]router.Observation, error) {
+	m.called("Observations")
 	if err := m.err("Observations"); err != nil {
 		return nil, err
 	}
@@ -76,6 +86,7 @@ func (m *memStore) ListVersions(context.Context) ([]router.Version, error) {
 }
 
 func (m *memStore) CreateVersion(_ context.Context, v router.Version) (router.Version, error) {
+	m.called("CreateVersion")
 	if err := m.err("CreateVersion"); err != nil {
 		return router.Version{}, err
 	}
@@ -87,6 +98,7 @@ func (m *memStore) CreateVersion(_ context.Context, v router.Version) (router.Ve
 }
 
 func (m *memStore) PromoteOver(_ context.Context, id, expect int64) error {
+	m.called("PromoteOver")
 	if err := m.err("Promote"); err != nil {
 		return err
 	}
@@ -331,6 +343,53 @@ func TestJobDatabaseDown(t *testing.T) {
 			}
 			if method == "Promote" && vs[1].Status != router.StatusCandidate {
 				t.Errorf("v2 = %s after a failed promotion, want candidate", vs[1].Status)
+			}
+			if st.locked {
+				t.Error("the lock is still held after the run")
+			}
+		})
+	}
+}
+
+// A run whose context ends part-way (serve's SIGTERM) stops before its
+// next step and never begins a write, even against a store that would
+// still take one: cancelled while reading, nothing is written; cancelled
+// while the candidate was being written (the store took it whole), it is
+// not promoted. Either way nothing is swapped in and the lock is
+// released. The store ignores the context here, as one that had already
+// taken the call would.
+func TestJobStopsWhenCancelled(t *testing.T) {
+	shutdown := errors.New("shutting down")
+	tests := []struct {
+		during       string
+		wantVersions int
+	}{
+		{"Observations", 1},
+		{"CreateVersion", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.during, func(t *testing.T) {
+			st := newMemStore(staticTable)
+			st.obs = goodTraffic()
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			st.onCall = func(method string) {
+				if method == tt.during {
+					cancel(shutdown)
+				}
+			}
+			promoted := false
+			j := newTestJob(t, st, JobOptions{OnPromote: func(router.Version) { promoted = true }})
+			rep, err := j.Run(ctx, false)
+			if !errors.Is(err, shutdown) {
+				t.Fatalf("Run = %s, %v; want stopped with the cancellation's cause", rep.Status, err)
+			}
+			vs := st.snapshot()
+			if len(vs) != tt.wantVersions || vs[0].Status != router.StatusActive || promoted {
+				t.Errorf("versions = %d, v1 %s, promoted %v; want %d, v1 still active, nothing swapped in", len(vs), vs[0].Status, promoted, tt.wantVersions)
+			}
+			if len(vs) == 2 && (vs[1].Status != router.StatusCandidate || rep.Status != RunKept) {
+				t.Errorf("v2 = %s, run %s; want a candidate kept whole", vs[1].Status, rep.Status)
 			}
 			if st.locked {
 				t.Error("the lock is still held after the run")

@@ -318,26 +318,11 @@ func localProvenance(prov *router.Provenance, rep *LocalReport, active router.Ve
 // the table is unchanged, so there is nothing for it to judge; the model
 // itself was measured on held-out prompts (rep.Local).
 func (j *Job) promoteLocal(ctx context.Context, rep Report, cand router.Version, dryRun bool) (Report, error) {
-	o := j.opts
 	rep.Status = RunPromoted
 	rep.Reason = fmt.Sprintf("the fitted table is the active one (v%d); the local classifier was retrained", rep.Active.ID)
 	cand.Note = "promoted: " + rep.Reason
 	if dryRun {
 		return rep, nil
 	}
-	stored, err := o.Versions.CreateVersion(ctx, cand)
-	if err != nil {
-		return rep, fmt.Errorf("learn: %w", err)
-	}
-	rep.Candidate = &stored
-	if err := o.Versions.PromoteOver(ctx, stored.ID, rep.Active.ID); err != nil {
-		rep.Status = RunKept
-		return rep, fmt.Errorf("learn: candidate v%d written: %w", stored.ID, err)
-	}
-	stored.Status = router.StatusActive
-	o.Logger.Info("learner promoted a retrained local classifier", "version", stored.ID, "previous", rep.Active.ID)
-	if o.OnPromote != nil {
-		o.OnPromote(stored)
-	}
-	return rep, nil
+	return j.write(ctx, rep, rep.Active, cand, true, "retrained local classifier")
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/switchyard/switchyard/internal/recorder"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/keys"
-	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 	"github.com/switchyard/switchyard/web"
 )
@@ -39,8 +38,9 @@ type app struct {
 	metrics  *metrics.Metrics
 	service  *router.Service
 	// learner is the one learner job of the schedule and the admin
-	// page's button: both runs take the same learner lock.
-	learner *learner.Job
+	// page's button: both runs take the same learner lock, and SIGTERM
+	// halts both.
+	learner *learnerRuns
 	api     *httpapi.Server
 }
 
@@ -134,7 +134,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 	if err != nil {
 		return nil, err
 	}
-	a.learner, err = newLearnerJob(cfg, st, log, func(v router.Version) {
+	job, err := newLearnerJob(cfg, st, log, func(v router.Version) {
 		if err := a.activate(context.Background(), v); err != nil {
 			log.Error("activate learned routing table", "version", v.ID, "err", err)
 		}
@@ -142,6 +142,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 	if err != nil {
 		return nil, err
 	}
+	a.learner = newLearnerRuns(job)
 	a.api = newAPI(a)
 	return a, nil
 }

@@ -7,6 +7,7 @@ package main
 // is in faultwall_test.go.
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
@@ -243,5 +245,76 @@ func TestFaultWallFeedbackIDs(t *testing.T) {
 				t.Errorf("records = %d, want 1: bad feedback loses nothing", n)
 			}
 		})
+	}
+}
+
+// F15 mid-learner-run, on PostgreSQL: a learner run in progress (holding
+// the learner lock, its read of the versions held up by a table lock
+// this test takes) when serve gets SIGTERM is stopped at once, not at
+// the shutdown deadline (30 s, which it used to hold out for, leaving the
+// recorder's last flush no time): serve ends cleanly within seconds, the
+// run has written nothing and has released the learner lock. (That a
+// run stopped later writes no half version: learner
+// TestJobStopsWhenCancelled; each version is one transaction.)
+func TestFaultWallF15LearnerSIGTERM(t *testing.T) {
+	dbURL := storetest.URL(t, store.DialectPostgres)
+	r := startRow(t, spec{server: "  first_byte_timeout: 5s\n  shutdown_timeout: 30s", models: []string{"ok-a"}, routing: everywhere("ok-a"),
+		learner: `{enabled: true, schedule: "@every 1s"}`, dbURL: dbURL})
+	conn, err := pgx.Connect(r.ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	tx, err := conn.Begin(r.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Released before serve's cleanup waits for it, should serve hang.
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
+	if _, err := tx.Exec(r.ctx, `LOCK TABLE table_versions IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	// The next scheduled run takes the learner lock and waits for the
+	// table.
+	for {
+		var held bool
+		err := conn.QueryRow(r.ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+			WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database())`).Scan(&held)
+		if err != nil {
+			t.Fatalf("no learner run holding the lock: %v", err)
+		}
+		if held {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.in.stop()
+	sigterm := time.Now()
+	select {
+	case err := <-r.in.done:
+		r.in.done <- err
+		if err != nil {
+			t.Errorf("serve = %v, want a clean stop", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("serve still stopping 10s after SIGTERM with a learner run in progress (shutdown_timeout 30s):\n%s", r.in.stderr)
+	}
+	took := time.Since(sigterm)
+	if err := tx.Rollback(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := openTestStore(t, dbURL)
+	vs, err := st.ListVersions(r.ctx)
+	if err != nil || len(vs) != 1 {
+		t.Errorf("versions = %d, %v; want 1: the stopped run wrote nothing", len(vs), err)
+	}
+	unlock, ok, err := st.TryLearnerLock(r.ctx)
+	if err != nil || !ok {
+		t.Errorf("learner lock after serve stopped: %v, %v; want it free", ok, err)
+	} else {
+		unlock()
+	}
+	if logs := r.in.stderr.String(); !strings.Contains(logs, "learner run stopped") {
+		t.Errorf("the log does not say the learner run was stopped (serve took %v):\n%s", took, logs)
 	}
 }

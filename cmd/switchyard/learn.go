@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,8 +118,12 @@ func labeledSet(path string, models router.Catalog) func(context.Context) (learn
 
 // runLearner is one scheduled run inside serve: its outcome goes to the
 // log, since nobody waits for it.
-func runLearner(ctx context.Context, job *learner.Job, log *slog.Logger) {
+func runLearner(ctx context.Context, job *learnerRuns, log *slog.Logger) {
 	rep, err := job.Run(ctx, false)
+	if errors.Is(err, errLearnerHalted) {
+		log.Info("learner run stopped: serve is shutting down; the next run redoes it", "err", err)
+		return
+	}
 	if err != nil {
 		log.Error("learner run", "err", err)
 		return

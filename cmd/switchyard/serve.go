@@ -12,7 +12,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/config"
 	"github.com/switchyard/switchyard/internal/schedule"
-	"github.com/switchyard/switchyard/learner"
 	"github.com/switchyard/switchyard/router"
 )
 
@@ -120,7 +119,9 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 		<-watchDone
 		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 		defer cancel()
+		a.learner.halt()
 		stopLearner(stopCtx, sched, log)
+		a.learner.wait()
 		stopGate()
 		<-gateDone
 		a.close(context.Background())
@@ -131,6 +132,9 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 	// SIGTERM: see drain. The records of cancelled requests are taken
 	// before the recorder's final flush.
 	log.Info("shutting down")
+	// A learner run in progress stops now, not at the deadline (see
+	// learnerRuns): the budget is the requests' and the recorder's.
+	a.learner.halt()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	cancelled := drain(shutdownCtx, a.api, srv, cancelRequests, cfg.Server.ShutdownTimeout, log)
@@ -138,8 +142,9 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 	<-gateDone
 	stopBG()
 	<-watchDone
-	// A learner run finishes (or is cancelled) before the database closes.
+	// The halted learner run returns before the database closes.
 	stopLearner(shutdownCtx, sched, log)
+	a.learner.wait()
 	if err := a.close(shutdownCtx); err != nil {
 		return fmt.Errorf("flush records: %w", err)
 	}
@@ -152,7 +157,7 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 
 // startLearner schedules job when the config enables it. It returns nil
 // when the learner is disabled.
-func startLearner(cfg *config.Config, job *learner.Job, log *slog.Logger) (*schedule.Scheduler, error) {
+func startLearner(cfg *config.Config, job *learnerRuns, log *slog.Logger) (*schedule.Scheduler, error) {
 	if !cfg.Learner.Enabled {
 		return nil, nil
 	}
