@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -114,5 +116,36 @@ func TestConfirmationTwins(t *testing.T) {
 		if rec := bearerDo(t, h, http.MethodPost, path, url.Values{}, nil); rec.Code != http.StatusMethodNotAllowed && rec.Code != http.StatusNotFound {
 			t.Errorf("POST %s = %d, want it refused", path, rec.Code)
 		}
+	}
+}
+
+// failingLearner dry-runs as kept and fails every real run.
+type failingLearner struct{ real int }
+
+func (f *failingLearner) Run(_ context.Context, dryRun bool) (learner.Report, error) {
+	if dryRun {
+		return learner.Report{Status: learner.RunKept, DryRun: true}, nil
+	}
+	f.real++
+	return learner.Report{}, errors.New("database went away")
+}
+
+// TestLearnFailedRunNotRerun: a confirmed run that fails is recorded as
+// failed, so the same form again runs nothing and says so, rather than
+// reading as a run still going or running the learner a second time.
+func TestLearnFailedRunNotRerun(t *testing.T) {
+	st := actionStore(t, store.DialectSQLite)
+	f := &failingLearner{}
+	b := newBrowser(t, actionHandler(st, f))
+	form := b.form("/admin/learn")
+	if rec := b.do(http.MethodPost, "/admin/learn", form); rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "database went away") {
+		t.Errorf("failed run = %d %s, want 500 without the internal error", rec.Code, rec.Body)
+	}
+	rec := b.do(http.MethodPost, "/admin/learn", form)
+	if body := rec.Body.String(); rec.Code != http.StatusConflict || !strings.Contains(body, "ended failed") {
+		t.Errorf("failed run's form again = %d %s, want 409 saying it failed", rec.Code, body)
+	}
+	if f.real != 1 {
+		t.Errorf("the learner ran %d times for real, want 1", f.real)
 	}
 }
