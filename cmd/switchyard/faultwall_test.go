@@ -547,15 +547,21 @@ func TestFaultWallF11RejectedKey(t *testing.T) {
 	if n := r.calls("status-401"); n != 1 {
 		t.Errorf("calls to the rejected provider = %d, want 1 (disabled after it)", n)
 	}
+	if body := r.metrics(t); !strings.Contains(body, `switchyard_provider_up{provider="a",state="disabled"} 0`) {
+		t.Errorf("/metrics does not report provider a down:\n%s", grepLines(body, "provider_up"))
+	}
+}
+
+// metrics returns the service's /metrics text.
+func (r *row) metrics(t *testing.T) string {
+	t.Helper()
 	resp, err := r.http.Get(r.in.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `switchyard_provider_up{provider="a",state="disabled"} 0`) {
-		t.Errorf("/metrics does not report provider a down:\n%s", grepLines(string(body), "provider_up"))
-	}
+	return string(body)
 }
 
 func grepLines(s, sub string) string {
@@ -628,14 +634,8 @@ func TestFaultWallF13Flap(t *testing.T) {
 			t.Errorf("request %d after the breaker closed: %q, %v; want primary", i, model, err)
 		}
 	}
-	resp, err := r.http.Get(r.in.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `switchyard_provider_up{provider="a",state="ok"} 1`) {
-		t.Errorf("/metrics does not report provider a up again:\n%s", grepLines(string(body), "provider_up"))
+	if body := r.metrics(t); !strings.Contains(body, `switchyard_provider_up{provider="a",state="ok"} 1`) {
+		t.Errorf("/metrics does not report provider a up again:\n%s", grepLines(body, "provider_up"))
 	}
 }
 
