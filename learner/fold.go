@@ -33,20 +33,26 @@ const gateFolds = 5
 // complement has nothing to fit leaves a nil table, whose requests then
 // agree with no choice.
 func crossFitTables(obs []router.Observation, models router.Catalog, maxWeight float64, opts Options, k int) []router.Table {
-	fold := make([]int, len(obs))
-	for i, o := range obs {
-		fold[i] = foldOf(o.RequestID, k)
+	// Each fold's samples once; a fold's complement is the others'.
+	byFold := make([][]router.Observation, k)
+	for _, o := range obs {
+		f := foldOf(o.RequestID, k)
+		byFold[f] = append(byFold[f], o)
+	}
+	samples := make([][]Sample, k)
+	for f := range k {
+		samples[f] = FromOutcomes(byFold[f], models, maxWeight)
 	}
 	tables := make([]router.Table, k)
-	rest := make([]router.Observation, 0, len(obs))
+	rest := make([]Sample, 0, len(obs))
 	for f := range k {
 		rest = rest[:0]
-		for i, o := range obs {
-			if fold[i] != f {
-				rest = append(rest, o)
+		for g := range k {
+			if g != f {
+				rest = append(rest, samples[g]...)
 			}
 		}
-		t, _, err := Fit(FromOutcomes(rest, models, maxWeight), opts)
+		t, _, err := Fit(rest, opts)
 		if err == nil {
 			tables[f] = t
 		}
