@@ -109,7 +109,7 @@ func parseEvalFlags(args []string, stderr io.Writer) (evalParams, evalOutput, er
 	fs.StringVar(&p.Baseline, "baseline", "", "with --keep-quality: the baseline model (default: the strongest on the training split)")
 	fs.Float64Var(&p.Z, "z", learner.DefaultZ, "with --keep-quality: the one-sided confidence multiplier on the standard error of the paired quality difference")
 	fs.BoolVar(&p.KeepParam, "keep-param", false, "with --keep-quality: route the final model at the parameter chosen out of fold as it is, instead of at the one that routes the training prompts at the chosen cost")
-	fs.StringVar(&p.MatchCostOn, "match-cost-on", matchOnTraining, "with --keep-quality: the training prompts the final model is matched to the chosen point's cost on: training (all of them) or calibration (the final model's calibration slice, a tenth of them, which its weights never fitted, so that it predicts them as it predicts new prompts)")
+	fs.StringVar(&p.MatchCostOn, "match-cost-on", matchOnCalibration, "with --keep-quality: the training prompts the final model is matched to the chosen point's cost on: calibration (its calibration slice, the tenth of them its weights never fitted, which it predicts as it predicts new prompts) or training (all of them, which it is surer of: new prompts then cost more than chosen)")
 	fs.IntVar(&p.Folds, "folds", 5, "with --keep-quality: cross-fitting folds of the local model over the training split")
 	fs.BoolVar(&p.Audit, "audit", false, "with --classifier local: report its calibration, agreement with the heuristic and the labels, and how it tracks label.difficulty; accepts a dataset without outcomes")
 	fs.Float64Var(&p.LocalThreshold, "local-threshold", classify.DefaultLocalThreshold, "cascade: the confidence a local answer needs to be used without the LLM; in (0, 1] it is also the bucket rule's target, as in the service (classifier.local.threshold); 0 never asks the LLM, above 1 always does (and --local-target is the bucket target)")
@@ -125,8 +125,14 @@ func parseEvalFlags(args []string, stderr io.Writer) (evalParams, evalOutput, er
 	p.TrainSources = trainSources
 	// A quality goal chooses a point of the rule the service runs, the
 	// gap rule, unless a rule is asked for.
-	ruleSet := false
-	fs.Visit(func(f *flag.Flag) { ruleSet = ruleSet || f.Name == "local-rule" })
+	ruleSet, matchSet := false, false
+	fs.Visit(func(f *flag.Flag) {
+		ruleSet = ruleSet || f.Name == "local-rule"
+		matchSet = matchSet || f.Name == "match-cost-on"
+	})
+	if p.KeepParam && matchSet {
+		return p, out, usageError{"eval: --keep-param matches no cost, which --match-cost-on says where to match: drop one"}
+	}
 	if p.KeepQuality > 0 && !ruleSet {
 		p.LocalRule = eval.LocalRuleGap
 	}

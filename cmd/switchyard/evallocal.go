@@ -150,8 +150,6 @@ func checkLocalFlags(p evalParams) error {
 		return usageError{"eval: --folds must be at least 2"}
 	case p.MatchCostOn != matchOnTraining && p.MatchCostOn != matchOnCalibration:
 		return usageError{fmt.Sprintf("eval: --match-cost-on %q: want %s or %s", p.MatchCostOn, matchOnTraining, matchOnCalibration)}
-	case p.MatchCostOn == matchOnCalibration && p.KeepParam:
-		return usageError{"eval: --match-cost-on calibration matches a cost, which --keep-param does not: drop one"}
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func buildEval(ctx context.Context, p evalParams, getenv func(string) string, st
 			if err != nil {
 				return nil, err
 			}
-			if p.MatchCostOn == matchOnCalibration {
+			if p.MatchCostOn == matchOnCalibration && !p.KeepParam {
 				calib, err := eval.CalibrationItems(e.local.kept, e.local.order, e.local.train)
 				if err != nil {
 					return nil, err
