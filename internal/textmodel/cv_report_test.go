@@ -33,18 +33,7 @@ import (
 // training set, their source a topic as ever; only the data set's own
 // prompts are held out and scored (eval's --train-all-sources).
 func TestCrossValidatedHeads(t *testing.T) {
-	dir := os.Getenv("SWITCHYARD_SHARED_DATASETS")
-	if dir == "" {
-		t.Skip("SWITCHYARD_SHARED_DATASETS not set")
-	}
-	seed := uint64(1)
-	if s := os.Getenv("SWITCHYARD_REPORT_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SWITCHYARD_REPORT_SEED: %v", err)
-		}
-		seed = n
-	}
+	dir, seed := reportEnv(t)
 	pick := func(env, name string) bool {
 		v := os.Getenv(env)
 		return v == "" || slices.Contains(strings.Split(v, ","), name)
@@ -354,18 +343,7 @@ func TestTrainingSizeDiagnostic(t *testing.T) {
 //	SWITCHYARD_SHARED_DATASETS=$PWD/../shared/datasets SWITCHYARD_REPORT_SEED=1 \
 //	  go test ./internal/textmodel -run TestCostMatchTransfer -v -timeout 30m
 func TestCostMatchTransfer(t *testing.T) {
-	dir := os.Getenv("SWITCHYARD_SHARED_DATASETS")
-	if dir == "" {
-		t.Skip("SWITCHYARD_SHARED_DATASETS not set")
-	}
-	seed := uint64(1)
-	if s := os.Getenv("SWITCHYARD_REPORT_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SWITCHYARD_REPORT_SEED: %v", err)
-		}
-		seed = n
-	}
+	dir, seed := reportEnv(t)
 	items, err := datasets.Load(filepath.Join(dir, "routellm.jsonl.gz"))
 	if err != nil {
 		t.Fatal(err)

@@ -156,12 +156,16 @@ func dedupe(items []sharedItem, key func(sharedItem) string) []sharedItem {
 	return out
 }
 
-func TestSharedDatasets(t *testing.T) {
-	dir := os.Getenv("SWITCHYARD_SHARED_DATASETS")
+// reportEnv returns the shared datasets' folder and the report's seed
+// (SWITCHYARD_REPORT_SEED, default 1), and skips the test when
+// SWITCHYARD_SHARED_DATASETS is not set.
+func reportEnv(t *testing.T) (dir string, seed uint64) {
+	t.Helper()
+	dir = os.Getenv("SWITCHYARD_SHARED_DATASETS")
 	if dir == "" {
 		t.Skip("SWITCHYARD_SHARED_DATASETS not set")
 	}
-	seed := uint64(1)
+	seed = 1
 	if s := os.Getenv("SWITCHYARD_REPORT_SEED"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
@@ -169,6 +173,11 @@ func TestSharedDatasets(t *testing.T) {
 		}
 		seed = n
 	}
+	return dir, seed
+}
+
+func TestSharedDatasets(t *testing.T) {
+	dir, seed := reportEnv(t)
 	prices := loadPrices(t, dir)
 	t.Run("routellm", func(t *testing.T) { reportRouteLLM(t, dir, prices, seed) })
 	t.Run("llmrouter", func(t *testing.T) { reportLLMRouter(t, dir, prices, seed) })
