@@ -23,7 +23,8 @@
 # most (4000), KEEP the quality goal, a share of the strongest model's
 # (0.99), TARGET an absolute learner.target instead (unset), TOLERANCE
 # (0.01), MIN_SAMPLES (30), LOCAL_MIN labelled prompts to train the local
-# model (500), EXPLORE exploration share (0.3), TRAIN_FRAC and SEED of the
+# model (500), EXPLORE exploration share (0.3), EXPLORE_UNIFORM=1 to spend it
+# uniformly over the alternatives (the baseline; default: aimed), TRAIN_FRAC and SEED of the
 # split when the dataset fixes none (0.5, 1), PRICES the price file
 # (../shared/datasets/prices.json from the repository root; models it
 # lacks are priced from config/demo.yaml, which covers the shipped demo
@@ -54,6 +55,8 @@ SEED=${SEED:-1}
 PRICES=${PRICES:-../shared/datasets/prices.json}
 CONCURRENCY=${CONCURRENCY:-16}
 REPEAT=${REPEAT:-1}
+uniform=false
+[ "${EXPLORE_UNIFORM:-}" != 1 ] || uniform=true
 
 cd "$(dirname "$0")/.."
 if [[ ! -f $PRICES ]]; then
@@ -107,6 +110,7 @@ models: $(jq -c 'map({name, provider: "upstream", input_per_mtok: .price.input_p
 classifier: {model: "", local: {enabled: true, threshold: 0.8, min_samples: $LOCAL_MIN}}
 routing: {keep_quality: $KEEP, simple: $chain, moderate: $chain, complex: $chain}
 exploration: $EXPLORE
+exploration_uniform: $uniform
 baseline_model: "$strong"
 learner: {enabled: false, window: 168h, min_samples: $MIN_SAMPLES, tolerance: $TOLERANCE, keep_prompts: true${TARGET:+, target: $TARGET}}
 YAML
@@ -133,7 +137,7 @@ target=$(sed -n 's/^switchyard listening on //p' "$tmp/serve.out")
 echo "dataset:      $(basename "$dataset")"
 echo "models:       $(jq -r 'map("\(.name) (\(.mean * 1000 | round / 1000))") | join(", ")' "$tmp/models.json")"
 echo "static table: every bucket $chain"
-echo "learner:      keep_quality $KEEP of $strong${TARGET:+ (absolute target $TARGET)}, tolerance $TOLERANCE, min_samples $MIN_SAMPLES, local model from $LOCAL_MIN prompts; exploration $EXPLORE"
+echo "learner:      keep_quality $KEEP of $strong${TARGET:+ (absolute target $TARGET)}, tolerance $TOLERANCE, min_samples $MIN_SAMPLES, local model from $LOCAL_MIN prompts; exploration $EXPLORE$([ "$uniform" = false ] || echo ' (uniform)')"
 echo
 
 # Held out: the split's test part, never replayed, scored offline; each

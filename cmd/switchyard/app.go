@@ -128,6 +128,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app
 		BreakerWait:      cfg.Server.BreakerWait,
 		BreakerMaxWait:   cfg.Server.BreakerMaxWait,
 		Explore:          cfg.Exploration,
+		ExploreUniform:   cfg.ExplorationUniform,
 		Rand:             seededRand(cfg.ExplorationSeed),
 		Logger:           log,
 	})

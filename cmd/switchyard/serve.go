@@ -82,7 +82,7 @@ func (a *app) run(ctx context.Context, stdout io.Writer) error {
 	go func() {
 		defer close(watchDone)
 		var outcomes sync.WaitGroup
-		if cfg.Exploration > 0 {
+		if cfg.Exploration > 0 && !cfg.ExplorationUniform {
 			// Exploration aims by the outcomes recorded so far, read
 			// over the learner's window.
 			outcomes.Go(func() {

@@ -40,6 +40,11 @@ type Config struct {
 	// ExplorationSeed, when non-zero, makes exploration's choices
 	// reproducible (experiments, tests); zero seeds from the runtime.
 	ExplorationSeed uint64 `yaml:"exploration_seed"`
+	// ExplorationUniform spends the exploration budget uniformly over
+	// each request's alternatives (router.Options.ExploreUniform), the
+	// baseline aimed exploration is measured against (scripts/loop.sh
+	// EXPLORE_UNIFORM=1); off aims it where the decision is uncertain.
+	ExplorationUniform bool `yaml:"exploration_uniform"`
 	// Learner is the nightly learner; absent keys take DefaultLearner's.
 	Learner Learner `yaml:"learner"`
 	// Keys configures API keys' budgets; absent keys take DefaultKeys's.
