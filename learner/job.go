@@ -228,7 +228,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 		if lr.Status != LocalTrained {
 			o.Logger.Info("local classifier not trained", "status", lr.Status, "reason", lr.Reason)
 		} else if !o.Local.NoPolicy {
-			pr, err := j.learnPolicy(ctx, obs, data.texts, data.examples, model, active)
+			pr, err := j.learnPolicy(ctx, obs, data, model, active)
 			if err != nil {
 				return rep, fmt.Errorf("learn: per-prompt policy: %w", err)
 			}

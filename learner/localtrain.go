@@ -174,17 +174,24 @@ func localExamples(obs []router.Observation, texts map[string]string, analyses m
 	return out
 }
 
-// trainLocal trains the local classifier on the window's kept prompts
-// and stores it (unless dryRun). A nil model with a report says why none
-// was trained; only a cancelled ctx is an error, since a model that
-// fails to train must not stop the table's run.
 // localData is what a run trained its local model on: the kept prompts'
 // text by request id and the examples built from them.
 type localData struct {
 	texts    map[string]string
 	examples []textmodel.Example
+	// unfitted holds the prompts whose outcomes the trained model's
+	// weights never fitted: the learner's held-out share and Train's
+	// calibration slice. The model predicts them as it will predict new
+	// prompts, so a decision tuned on the logged prompts (the share a
+	// gap routes) is tuned on these, without the overconfidence of
+	// predictions on prompts the weights learned.
+	unfitted map[string]bool
 }
 
+// trainLocal trains the local classifier on the window's kept prompts
+// and stores it (unless dryRun). A nil model with a report says why none
+// was trained; only a cancelled ctx is an error, since a model that
+// fails to train must not stop the table's run.
 func (j *Job) trainLocal(ctx context.Context, obs []router.Observation, from, to time.Time, dryRun bool) (*textmodel.Model, LocalReport, localData, error) {
 	lo := j.opts.Local
 	if !dryRun {
@@ -235,7 +242,37 @@ func (j *Job) trainLocal(ctx context.Context, obs []router.Observation, from, to
 	rep.Status = LocalTrained
 	rep.Reason = fmt.Sprintf("trained on %d prompts, %d held out", len(train), len(held))
 	rep.Heads = localHeads(m, held)
-	return m, rep, localData{texts: texts, examples: examples}, nil
+	return m, rep, localData{texts: texts, examples: examples, unfitted: unfittedPrompts(train, held, lo.Train)}, nil
+}
+
+// unfittedPrompts returns the prompts of held and of Train's calibration
+// slice of train (opts as trained with), less any prompt that another
+// example, fitted, repeats.
+func unfittedPrompts(train, held []textmodel.Example, opts textmodel.Options) map[string]bool {
+	out := make(map[string]bool, len(held))
+	for _, ex := range held {
+		out[ex.Prompt] = true
+	}
+	calib, err := textmodel.CalibrationSlice(len(train), opts)
+	if err != nil {
+		return out // Train refused these options too; nothing was fitted
+	}
+	inSlice := make([]bool, len(train))
+	for _, i := range calib {
+		inSlice[i] = true
+	}
+	fitted := make(map[string]bool, len(train))
+	for i, ex := range train {
+		if inSlice[i] {
+			out[ex.Prompt] = true
+		} else {
+			fitted[ex.Prompt] = true
+		}
+	}
+	for p := range fitted {
+		delete(out, p)
+	}
+	return out
 }
 
 // splitExamples holds out a fixed share of prompts, chosen by a hash of

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -220,5 +222,67 @@ func TestLocalHeadJSON(t *testing.T) {
 		if !strings.Contains(string(got), tt.want) {
 			t.Errorf("got %s, want it to hold %s", got, tt.want)
 		}
+	}
+}
+
+// TestUnfittedPrompts checks the prompts the deployed point's cost is
+// matched on are exactly the ones the trained model's weights never
+// fitted: the learner's held-out share and Train's calibration slice,
+// less a prompt that a fitted example repeats.
+func TestUnfittedPrompts(t *testing.T) {
+	opts := textmodel.Options{Seed: 7}
+	for _, tc := range []struct {
+		name           string
+		train, held    int
+		wantCalibShare bool // the slice is big enough to be kept
+	}{
+		{"large", 1000, 100, true},
+		{"slice under MinCalibration", 200, 20, false},
+		{"nothing held", 600, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ex := func(n int, prefix string) []textmodel.Example {
+				out := make([]textmodel.Example, n)
+				for i := range out {
+					out[i] = textmodel.Example{Prompt: fmt.Sprintf("%s %d", prefix, i)}
+				}
+				return out
+			}
+			train, held := ex(tc.train, "train"), ex(tc.held, "held")
+			calib, err := textmodel.CalibrationSlice(len(train), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(calib) > 0; got != tc.wantCalibShare {
+				t.Fatalf("calibration slice of %d: %d prompts", len(train), len(calib))
+			}
+			// One fitted example repeats the first calibration prompt's text:
+			// its outcomes were fitted, so it is not unfitted.
+			var repeated string
+			if len(calib) > 0 {
+				repeated = train[calib[0]].Prompt
+				for i := range train {
+					if !slices.Contains(calib, i) {
+						train[i].Prompt = repeated
+						break
+					}
+				}
+			}
+			got := unfittedPrompts(train, held, opts)
+			want := map[string]bool{}
+			for _, e := range held {
+				want[e.Prompt] = true
+			}
+			for _, i := range calib {
+				want[train[i].Prompt] = true
+			}
+			delete(want, repeated)
+			if !maps.Equal(got, want) {
+				t.Fatalf("unfitted: %d prompts, want %d", len(got), len(want))
+			}
+			if len(calib) > 0 && got[repeated] {
+				t.Fatalf("%q is fitted by another example but listed unfitted", repeated)
+			}
+		})
 	}
 }

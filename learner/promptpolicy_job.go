@@ -46,9 +46,11 @@ const (
 //     the point chosen on the other fold, so no prompt is scored at a
 //     point chosen on it;
 //   - the deployed point is chosen on every prompt, then carried over to
-//     deployed, the model trained on them all that the service will
-//     route with, by the cost share the choice priced (MatchCost).
-func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts map[string]string, examples []textmodel.Example, deployed *textmodel.Model, active router.Version) (PolicyReport, error) {
+//     deployed, the model trained on them that the service will route
+//     with, by the cost share the choice priced (MatchCost), measured on
+//     the prompts deployed's weights never fitted (data.unfitted).
+func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, data localData, deployed *textmodel.Model, active router.Version) (PolicyReport, error) {
+	texts, examples := data.texts, data.examples
 	o := j.opts
 	none := func(format string, args ...any) (PolicyReport, error) {
 		return PolicyReport{Status: PolicyNone, Reason: fmt.Sprintf(format, args...)}, nil
@@ -119,8 +121,16 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts m
 		// choice priced (the loop measured 37% of the static cost on
 		// held-out prompts where the choice predicted about half, at a
 		// quality below the goal). Match the priced cost share instead,
-		// as eval does.
+		// as eval does, on the prompts deployed's weights never fitted:
+		// on the ones they fitted its predictions are surer than on new
+		// prompts, so a gap matched there routes new prompts cheaper than
+		// priced (eval measured it: MMLU's test cost 2.7-7.5 points over
+		// the share chosen, BENCHMARKS.md, "--match-cost-on"). Too few of
+		// them, and every prompt is used, as before.
 		full := PointData{K: K, Pred: predictRows(deployed, rows, models), Quality: d.Quality, Cost: d.Cost}
+		if m := subset(full, rows, func(p string) bool { return data.unfitted[p] }); len(m.Pred) >= minMatchRows*K {
+			full = m
+		}
 		if param, err := MatchCost(picker, full, goal.Baseline, point.CostShare); err == nil {
 			point.Param = param
 		}
@@ -132,6 +142,10 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, texts m
 		Verdict: &v,
 	}, nil
 }
+
+// minMatchRows is the fewest unfitted logged prompts the deployed
+// point's cost is matched on; fewer, and it is matched on all of them.
+const minMatchRows = 100
 
 // subset returns d's rows whose prompt keep selects.
 func subset(d PointData, rows []LoggedPrompt, keep func(string) bool) PointData {
