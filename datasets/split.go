@@ -54,9 +54,11 @@ func Split(items []Item, trainFrac float64, seed uint64) (train, test []Item) {
 // Unit maps id to a number in [0, 1), uniformly and the same way on
 // every run: a seeded FNV-1a hash of id through a bit mixer. FNV alone
 // leaves similar ids ("id-1", "id-2") with similar high bits; the
-// finaliser spreads them uniformly. It is the one stable hash of an id
-// that splits or folds anything (SplitOf here, the learner's folds):
-// callers that must not correlate with each other use different seeds.
+// finaliser spreads them uniformly. SplitOf and the learner's request
+// folds use it; callers that must not correlate with each other use
+// different seeds. (The learner's prompt hold-out and eval's CrossFit
+// still hash with FNV alone: moving them would move prompts between
+// sides.)
 func Unit(id string, seed uint64) float64 {
 	h := fnv.New64a()
 	h.Write([]byte(id))

@@ -61,8 +61,8 @@ func crossFitTables(obs []router.Observation, models router.Catalog, maxWeight f
 }
 
 // FoldChoices lists the distinct first choices the folds made here, in
-// fold order, a fold with nothing to fit as "none"; empty when the
-// candidate was not cross-fitted.
+// fold order, a fold with no requests here or nothing to fit as "none";
+// empty when the candidate was not cross-fitted.
 func (b BucketVerdict) FoldChoices() []string {
 	var out []string
 	for _, x := range b.FoldModels {

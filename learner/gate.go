@@ -153,11 +153,16 @@ func Gate(active, candidate router.Table, logged []Logged, labeled LabeledSet, o
 // folds[f] is the candidate's fit with the requests of fold f
 // (foldOf(ID, len(folds))) held out, and the candidate's estimate in a
 // bucket scores each request at its own fold's choice there, a choice
-// made without it. The estimate (quality, cost, standard error, margin)
-// is then that of the fit's choice on requests it did not see, not of the
-// best-looking model on the requests that made it look best. A changed
-// bucket counts only when every fold made the proposed choice (it is not
-// Unstable). With no folds it is the in-sample Gate.
+// made without it: the estimate of the fitting procedure's choice on
+// requests it did not see, not of the best-looking model on the requests
+// that made it look best. A changed bucket counts only when every fold
+// made the proposed choice (it is not Unstable), and then every request
+// is scored at that one choice, so its held-out estimate equals the
+// in-sample one: what guards a counting bucket against the winner's
+// curse is this stability rule (a model that wins only on the requests
+// of some folds is not promoted), not a different number. The held-out
+// sums differ only in unstable buckets, which never count. With no
+// folds it is the in-sample Gate.
 //
 // The estimator: requests are grouped by the bucket the two tables route
 // them by. In a bucket, a table would have sent every request to its

@@ -71,15 +71,6 @@ func outOfFold(ctx context.Context, rows []LoggedPrompt, examples []textmodel.Ex
 	return pred, nil
 }
 
-// predictRows returns m's predicted success of every model for each
-// logged prompt (row-major, len(models) a row; NaN where m has no
-// trained head for the model).
-func predictRows(m *textmodel.Model, rows []LoggedPrompt, models []string) []float64 {
-	pred := make([]float64, len(rows)*len(models))
-	predictInto(pred, m, rows, models, func(string) bool { return true })
-	return pred
-}
-
 // predictInto fills pred's rows of the prompts keep selects with m's
 // predictions.
 func predictInto(pred []float64, m *textmodel.Model, rows []LoggedPrompt, models []string, keep func(string) bool) {

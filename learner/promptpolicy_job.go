@@ -127,10 +127,13 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, data lo
 		// priced (eval measured it: MMLU's test cost 2.7-7.5 points over
 		// the share chosen, BENCHMARKS.md, "--match-cost-on"). Too few of
 		// them, and every prompt is used, as before.
-		full := PointData{K: K, Pred: predictRows(deployed, rows, models), Quality: d.Quality, Cost: d.Cost}
-		if m := subset(full, rows, func(p string) bool { return data.unfitted[p] }); len(m.Pred) >= minMatchRows*K {
-			full = m
+		keep := func(p string) bool { return data.unfitted[p] }
+		if n := countRows(rows, keep); n < minMatchRows {
+			keep = func(string) bool { return true }
 		}
+		pred := make([]float64, len(rows)*K)
+		predictInto(pred, deployed, rows, models, keep)
+		full := subset(PointData{K: K, Pred: pred, Quality: d.Quality, Cost: d.Cost}, rows, keep)
 		if param, err := MatchCost(picker, full, goal.Baseline, point.CostShare); err == nil {
 			point.Param = param
 		}
@@ -146,6 +149,17 @@ func (j *Job) learnPolicy(ctx context.Context, obs []router.Observation, data lo
 // minMatchRows is the fewest unfitted logged prompts the deployed
 // point's cost is matched on; fewer, and it is matched on all of them.
 const minMatchRows = 100
+
+// countRows counts the rows whose prompt keep selects.
+func countRows(rows []LoggedPrompt, keep func(string) bool) int {
+	n := 0
+	for _, r := range rows {
+		if keep(r.Prompt) {
+			n++
+		}
+	}
+	return n
+}
 
 // subset returns d's rows whose prompt keep selects.
 func subset(d PointData, rows []LoggedPrompt, keep func(string) bool) PointData {

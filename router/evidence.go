@@ -116,33 +116,26 @@ func frontierWeights(ev bucketEvidence, v *Version, a Analysis, candidates []str
 	chance := func(x, y posterior, slack float64) float64 {
 		return normalCDF((x.mean - y.mean + slack) / math.Sqrt(x.variance+y.variance))
 	}
-	price := func(m string) float64 { return float64(models[m].Cost(1000, 1000)) }
-	first := post(candidates[0])
-	alts := candidates[1:]
-	out := exploreWeights{w: make([]float64, len(alts)), u: -1}
-	sum := 0.0
-	for k, c := range alts {
-		pk := post(c)
-		if price(c) >= price(candidates[0]) {
-			out.w[k] = chance(pk, first, 0)
-		} else {
-			out.w[k] = chance(pk, first, exploreReach)
-			for _, o := range candidates[1:] {
-				if o != c && price(o) <= price(c) {
-					out.w[k] = min(out.w[k], chance(pk, post(o), exploreNear))
-				}
+	price := policyCosts(candidates, models)
+	posts := make([]posterior, len(candidates))
+	for i, c := range candidates {
+		posts[i] = post(c)
+	}
+	out := exploreWeights{w: make([]float64, len(candidates)-1), u: -1}
+	for k := range out.w {
+		i, pk := k+1, posts[k+1]
+		if price[i] >= price[0] {
+			out.w[k] = chance(pk, posts[0], 0)
+			continue
+		}
+		out.w[k] = chance(pk, posts[0], exploreReach)
+		for j := 1; j < len(candidates); j++ {
+			if candidates[j] != candidates[i] && price[j] <= price[i] {
+				out.w[k] = min(out.w[k], chance(pk, posts[j], exploreNear))
 			}
 		}
-		sum += out.w[k]
 	}
-	for k := range out.w {
-		share := 1 / float64(len(out.w))
-		if sum > 0 {
-			share = out.w[k] / sum
-		}
-		// The uniform share bounds every alternative's propensity below.
-		out.w[k] = exploreUniform/float64(len(out.w)) + (1-exploreUniform)*share
-	}
+	mixUniform(out.w)
 	return out
 }
 

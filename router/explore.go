@@ -76,20 +76,25 @@ func policyUncertainty(p *Picker, pred []float64, candidates []string) exploreWe
 		out.w = append(out.w, wk)
 		out.u = max(out.u, wk)
 	}
-	// Mix with uniform so that no alternative's propensity is so small
-	// that one draw of it swamps an inverse-propensity estimate.
+	mixUniform(out.w)
+	return out
+}
+
+// mixUniform normalises w to shares (even when all are zero) mixed with
+// exploreUniform of uniform, so that no alternative's propensity is so
+// small that one draw of it swamps an inverse-propensity estimate.
+func mixUniform(w []float64) {
 	sum := 0.0
-	for _, wk := range out.w {
+	for _, wk := range w {
 		sum += wk
 	}
-	for k := range out.w {
-		share := 1 / float64(len(out.w))
+	for k := range w {
+		share := 1 / float64(len(w))
 		if sum > 0 {
-			share = out.w[k] / sum
+			share = w[k] / sum
 		}
-		out.w[k] = exploreUniform/float64(len(out.w)) + (1-exploreUniform)*share
+		w[k] = exploreUniform/float64(len(w)) + (1-exploreUniform)*share
 	}
-	return out
 }
 
 // tableEvidence weighs each alternative in a's bucket by how little the

@@ -9,7 +9,7 @@
 # dataset with feedback, a learner run, a second replay routed by what the
 # learner chose, a second learner run, and one offline eval run, so every
 # chart has something to show. Then headless Chromium (/usr/bin/chromium)
-# captures the top of /admin at 1280x1000 (scripts/screenshot). Knobs:
+# captures the top of /admin at 1280x1300 (scripts/screenshot). Knobs:
 # N prompts a replay (300), WIDTH and HEIGHT of the capture.
 set -euo pipefail
 
@@ -66,4 +66,4 @@ settle $((2 * N))
 "$sy" eval --dataset datasets/demo.jsonl.gz --config config/demo.yaml >"$tmp/eval.out" 2>"$tmp/eval.log"
 echo "learner: $(jq -r .status "$tmp/learn1.json"), then $(jq -r .status "$tmp/learn2.json")"
 
-"$tmp/screenshot" -url "$target/admin?token=demo" -out "$out" -width "${WIDTH:-1280}" -height "${HEIGHT:-1000}"
+"$tmp/screenshot" -url "$target/admin?token=demo" -out "$out" -width "${WIDTH:-1280}" -height "${HEIGHT:-1300}"

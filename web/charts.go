@@ -157,7 +157,10 @@ func (h *handler) charts(ctx context.Context, versions []router.Version, runs []
 		if len(d.Evals) == chartedEvals {
 			break
 		}
-		if c, ok := evalCurveOf(run); ok && !isVersionRun(run) {
+		if isVersionRun(run) {
+			continue // a learning-curve point, not an eval's curve
+		}
+		if c, ok := evalCurveOf(run); ok {
 			d.Evals = append(d.Evals, c)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // store U+FFFD instead, so a row reads back the same wherever it was
 // written.
 
-// replacement stands in for a NUL.
+// replacement stands in for a NUL or an invalid UTF-8 sequence.
 const replacement = "\uFFFD"
 
 // noNUL returns s with every NUL and invalid UTF-8 sequence replaced.
