@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -262,7 +261,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (Report, error) {
 	diff := router.Diff(active, cand)
 	rep.Candidate, rep.Diff = &cand, &diff
 
-	if sameTable(table, active.Table) {
+	if table.Equal(active.Table) {
 		// cand's model, not prov's: an active policy keeps its own.
 		if cand.Provenance.LocalModel != active.Provenance.LocalModel {
 			return j.promoteLocal(ctx, rep, cand, dryRun)
@@ -411,13 +410,9 @@ func (j *Job) keptAlready(ctx context.Context, activeID int64, t router.Table) (
 		return router.Version{}, false, err
 	}
 	for _, v := range versions {
-		if v.Status == router.StatusCandidate && v.Source == "learner" && v.ParentID == activeID && sameTable(v.Table, t) {
+		if v.Status == router.StatusCandidate && v.Source == "learner" && v.ParentID == activeID && v.Table.Equal(t) {
 			return v, true, nil
 		}
 	}
 	return router.Version{}, false, nil
-}
-
-func sameTable(a, b router.Table) bool {
-	return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }

@@ -248,7 +248,7 @@ func (j *Job) runPolicy(ctx context.Context, rep Report, cand router.Version, lo
 	pr := rep.Policy
 	cand.Policy = pr.Policy
 	var tableNote string
-	if !sameTable(cand.Table, active.Table) {
+	if !cand.Table.Equal(active.Table) {
 		var labeled LabeledSet
 		if o.Labeled != nil {
 			var err error

@@ -78,17 +78,11 @@ type routing struct {
 // newRouting validates v and pairs it with p. The policy is used only
 // when v has one and p is given; otherwise the bucket table routes.
 func newRouting(v Version, p Predictor, models Catalog, log *slog.Logger) (*routing, error) {
-	if err := v.Table.Validate(models); err != nil {
+	if err := servable(v, models); err != nil {
 		return nil, fmt.Errorf("routing table version %d: %w", v.ID, err)
 	}
 	r := &routing{version: v}
-	if v.Policy == nil {
-		return r, nil
-	}
-	if err := v.Policy.Validate(models); err != nil {
-		return nil, fmt.Errorf("routing table version %d: %w", v.ID, err)
-	}
-	if p == nil {
+	if v.Policy == nil || p == nil {
 		return r, nil
 	}
 	picker, err := NewPicker(v.Policy.Models, policyCosts(v.Policy.Models, models), v.Policy.Point)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 )
 
 // SourceConfig is the source of a version made from the configured
@@ -52,7 +50,7 @@ func StartVersion(ctx context.Context, st StartStore, configured Table, models C
 			fromConfig = v
 		}
 	}
-	if !sameTable(fromConfig.Table, configured) {
+	if !fromConfig.Table.Equal(configured) {
 		fromConfig, err = st.CreateVersion(ctx, Version{
 			Status:   StatusCandidate,
 			Source:   SourceConfig,
@@ -72,11 +70,6 @@ func StartVersion(ctx context.Context, st StartStore, configured Table, models C
 		return fromConfig, nil
 	}
 	return active, nil
-}
-
-// sameTable reports whether a and b list the same candidates per bucket.
-func sameTable(a, b Table) bool {
-	return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }
 
 // servable reports why models cannot serve v.

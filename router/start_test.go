@@ -69,7 +69,7 @@ func TestStartVersion(t *testing.T) {
 				t.Errorf("the version it routes by cannot be served: %v", err)
 			}
 			if last := st.versions[len(st.versions)-1]; len(st.versions) > len(tt.stored) && len(tt.stored) > 0 &&
-				(last.Status != StatusCandidate || last.Source != SourceConfig || !sameTable(last.Table, tt.configured)) {
+				(last.Status != StatusCandidate || last.Source != SourceConfig || !last.Table.Equal(tt.configured)) {
 				t.Errorf("stored %+v, want a config candidate with the configured table", last)
 			}
 		})

@@ -2,6 +2,8 @@ package router
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -172,4 +174,10 @@ type ModelStat struct {
 	SuccessRate float64 `json:"success_rate"`
 	LowerBound  float64 `json:"lower_bound,omitempty"`
 	MeanCost    Micros  `json:"mean_cost_micros,omitempty"`
+}
+
+// Equal reports whether t and u list the same candidates, in the same
+// order, for every bucket.
+func (t Table) Equal(u Table) bool {
+	return maps.EqualFunc(t, u, func(x, y []string) bool { return slices.Equal(x, y) })
 }
